@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Generates src/Phoebe.Lang/Data/syscall-errors.tsv: syscall, the errnos its man page lists.
+
+Reads:
+  * the section 2 manual pages (groff sources, gzip-compressed or plain) in
+    /usr/share/man/man2 (Debian: package manpages-dev) or --man-dir;
+  * syscalls.tsv and errnos.tsv (the other generated tables): only syscalls and
+    errno names found there are written.
+
+Which page documents a syscall: its own page NAME.2, after following symbolic
+links and `.so man2/OTHER.2` redirects (openat.2 -> open.2, newfstatat.2 ->
+fstatat.2 -> stat.2); a syscall without a page of its own gets the pages whose
+NAME section lists it.  A page's errnos are every errno name in the tags of the
+`.TP`/`.TQ` items of its ERRORS section (from `.SH ERRORS` to the next `.SH`),
+so `.BR EAGAIN " or " EWOULDBLOCK` gives both; names in the descriptions under
+the tags are not taken.  An ERRORS section without such tags is prose: its
+errno names are taken, and so are the tagged errnos of the section 2 pages it
+refers to ("As for waitpid(2)"), one level deep.  Every syscall a page
+documents gets the whole list, though the page may say an errno applies to one
+of them only; nothing is added that the page does not say.
+
+Output: one row per syscall whose page has an ERRORS section; the errnos are
+sorted and unique, or '-' when the section names none ("These functions are
+always successful").  A syscall without a page or without an ERRORS section has
+no row.
+
+Rerun: tools/gen-syscall-errors.py [--syscalls FILE] [--errnos FILE] [--man-dir DIR] [--out FILE],
+or tools/regen-data.sh for every table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datagen_common import DATA_DIR, die, read_tsv, write_tsv  # noqa: E402
+
+FONT_ESCAPE = re.compile(r"\\f(?:\[[^\]]*\]|\(..|.)")
+ERRNO_WORD = re.compile(r"\bE[A-Z0-9]+\b")
+MAN_REFERENCE = re.compile(r"^\.BR?\s+\"?([\w.]+)\"?\s+\(2\)")
+
+
+@dataclass
+class Page:
+    path: Path
+    version: str | None = None
+    names: list[str] = field(default_factory=list)
+    has_errors: bool = False
+    tagged: set[str] = field(default_factory=set)   # errno words in .TP/.TQ tags
+    prose: set[str] = field(default_factory=set)    # errno words in an untagged ERRORS section
+    references: list[str] = field(default_factory=list)  # NAME(2) pages an untagged section refers to
+
+
+def read_source(path: Path) -> list[str]:
+    raw = path.read_bytes()
+    if path.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8", errors="replace").splitlines()
+
+
+class ManDir:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, Path] = {}  # page name ("open") -> file
+        for entry in sorted(os.listdir(root)):
+            m = re.fullmatch(r"(.+)\.2(\.gz)?", entry)
+            if m:
+                self.files.setdefault(m.group(1), root / entry)
+        if not self.files:
+            die(f"no section 2 pages in {root}")
+        self.pages: dict[Path, Page] = {}
+
+    def page(self, name: str, depth: int = 0) -> Page | None:
+        """The page that documents `name`, following links and .so redirects."""
+        file = self.files.get(name)
+        if file is None or depth > 8:
+            return None
+        real = file.resolve()
+        if real in self.pages:
+            return self.pages[real]
+        lines = read_source(real)
+        for line in lines[:5]:
+            m = re.match(r"\.so\s+(?:man2/)?(\S+)\.2(?:\.gz)?\s*$", line)
+            if m:
+                return self.page(m.group(1), depth + 1)
+        page = parse_page(real, lines)
+        self.pages[real] = page
+        return page
+
+    def all_pages(self) -> list[Page]:
+        for name in self.files:
+            self.page(name)
+        return list(self.pages.values())
+
+
+def parse_page(path: Path, lines: list[str]) -> Page:
+    page = Page(path)
+    lines = [l for l in lines if not (l.startswith('.\\"') or l.startswith("'\\\""))]
+    section = None
+    untagged: list[str] = []
+    tagged_any = False
+    name_done = False
+    for i, line in enumerate(lines):
+        th = re.match(r'\.TH\s+.*"(Linux man-pages [^"]+)"', line)
+        if th:
+            page.version = th.group(1)
+        sh = re.match(r'\.SH\s+"?([^"]*)"?\s*$', line)
+        if sh:
+            section = sh.group(1).strip().upper()
+            if section == "ERRORS":
+                page.has_errors = True
+            continue
+        if section == "NAME" and not name_done and not line.startswith("."):
+            # "open, openat, creat \- open and possibly create a file", possibly over several lines.
+            text = FONT_ESCAPE.sub("", line)
+            name_done = "\\-" in text
+            page.names += [n.strip() for n in text.split("\\-")[0].split(",") if n.strip()]
+        if section != "ERRORS":
+            continue
+        if re.match(r"\.T[PQ]\b", line) and i + 1 < len(lines):
+            tagged_any = True
+            page.tagged.update(ERRNO_WORD.findall(FONT_ESCAPE.sub("", lines[i + 1])))
+        else:
+            untagged.append(line)
+    if page.has_errors and not tagged_any:
+        for line in untagged:
+            page.prose.update(ERRNO_WORD.findall(FONT_ESCAPE.sub("", line)))
+            ref = MAN_REFERENCE.match(line)
+            if ref:
+                page.references.append(ref.group(1))
+    return page
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--syscalls", type=Path, default=DATA_DIR / "syscalls.tsv")
+    ap.add_argument("--errnos", type=Path, default=DATA_DIR / "errnos.tsv")
+    ap.add_argument("--man-dir", type=Path, default=Path("/usr/share/man/man2"))
+    ap.add_argument("--out", type=Path, default=DATA_DIR / "syscall-errors.tsv")
+    ap.add_argument("--verbose", action="store_true", help="list the syscalls left without a row")
+    args = ap.parse_args()
+
+    syscalls = [row["name"] for row in read_tsv(args.syscalls)]
+    errnos = {row["name"] for row in read_tsv(args.errnos)}
+    if not syscalls or not errnos:
+        die("syscalls.tsv or errnos.tsv is empty; generate them first")
+
+    man = ManDir(args.man_dir)
+    named_in: dict[str, list[Page]] = {}
+    for page in man.all_pages():
+        for name in page.names:
+            named_in.setdefault(name, []).append(page)
+
+    def page_errnos(page: Page) -> set[str]:
+        found = set(page.tagged | page.prose)
+        for ref in page.references:
+            target = man.page(ref)
+            if target is not None and target is not page:
+                found |= target.tagged
+        return found & errnos
+
+    rows = []
+    without = []
+    for name in sorted(syscalls):
+        own = man.page(name)
+        pages = [own] if own is not None else sorted(named_in.get(name, []), key=lambda p: p.path.name)
+        pages = [p for p in pages if p.has_errors]
+        if not pages:
+            without.append(name)
+            continue
+        found = set().union(*(page_errnos(p) for p in pages))
+        rows.append([name, ",".join(sorted(found)) if found else "-"])
+
+    versions = sorted({p.version for p in man.pages.values() if p.version})
+    count = write_tsv(
+        args.out,
+        [
+            "Generated by tools/gen-syscall-errors.py; do not edit.",
+            f"Source: ERRORS sections of the section 2 manual pages ({', '.join(versions) or 'unknown version'}); "
+            "'-' = the section names no errno.",
+        ],
+        ["syscall", "errnos"],
+        rows,
+    )
+    empty = sum(1 for r in rows if r[1] == "-")
+    print(f"{args.out.name}: {count} syscalls ({count - empty} with errnos, {empty} documented as not failing), "
+          f"{len(without)} without a documented ERRORS section", file=sys.stderr)
+    if args.verbose:
+        print("without: " + " ".join(without), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
