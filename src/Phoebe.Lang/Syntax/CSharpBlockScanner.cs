@@ -236,7 +236,6 @@ internal static class CSharpBlockScanner
             char next = At(i + 1);
             if (next == '/')
             {
-                // The newline is left for the caller: it may end an enclosing single-line construct.
                 int end = IndexOfAny(i + 2, LineEnds);
                 _pos = end < 0 ? _text.Length : end;
             }

@@ -60,7 +60,7 @@ internal sealed class ParserErrorListener(DiagnosticBag bag, SourceText source, 
         {
             hints.Add("keywords are upper case: write `ENDRULE`");
         }
-        if (expected.Contains(PhoebeLexer.DO) && offendingSymbol.Type is PhoebeLexer.EOF or PhoebeLexer.RULE or PhoebeLexer.HEALTH)
+        if (expected.Contains(PhoebeLexer.DO) && offendingSymbol.Type is TokenConstants.EOF or PhoebeLexer.RULE or PhoebeLexer.HEALTH)
         {
             hints.Add("every rule needs `DO` and at least one action, e.g. `DO return ENOENT`");
         }

@@ -37,7 +37,7 @@ public static class LiteralDecoder
                 case '\\': sb.Append('\\'); break;
                 case '"': sb.Append('"'); break;
                 case '\'': sb.Append('\''); break;
-                case 'x' when i + 2 < inner.Length + 0 && IsHex(inner, i + 1, 2):
+                case 'x' when IsHex(inner, i + 1, 2):
                     sb.Append((char)int.Parse(inner.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
                     i += 2;
                     break;

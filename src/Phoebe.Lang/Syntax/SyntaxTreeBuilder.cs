@@ -29,7 +29,8 @@ internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag, Li
         {
             var ctx = items[i];
             int start = ctx.Start.StartIndex;
-            int end = i + 1 < items.Length ? items[i + 1].Start.StartIndex : int.MaxValue;
+            var stop = ctx.Stop ?? ctx.Start;
+            int end = stop.Type == TokenConstants.EOF ? int.MaxValue : stop.StopIndex + 1;
             if (HasErrorIn(sortedErrors, start, end) || ctx.exception != null) continue;
             var item = BuildItem(ctx);
             if (item != null) result.Add(item);

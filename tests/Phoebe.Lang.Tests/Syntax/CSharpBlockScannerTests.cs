@@ -76,6 +76,7 @@ public class CSharpBlockScannerTests
     // The newline ends the bad literal (the C# compiler reports it); the '}' on the next line closes the block.
     [InlineData("{ var s = \"abc\n}")]
     [InlineData("{ var s = \"abc\r\n}")]
+    // A backslash does not escape the newline either (Roslyn would swallow a lone '\n' there, though not "\r\n").
     [InlineData("{ var s = \"abc\\\n}")]
     [InlineData("{ var s = \"abc\u2028}")]
     [InlineData("{ var c = '\n}")]
@@ -130,6 +131,7 @@ public class CSharpBlockScannerTests
     [InlineData("""{ var s = $"{x,-5:N2}"; }""")]
     [InlineData("""{ var s = $"{t:HH\:mm}"; }""")]
     [InlineData("""{ var s = $"{x:{}"; }""")]
+    [InlineData("""{ var s = $"{x:\"}"; }""")]
     [InlineData("""{ var s = $"{(a ? b : c)}"; }""")]
     [InlineData("""{ var s = $"{(a ? "}" : "{")}"; }""")]
     [InlineData("""{ var s = $"{d[a ? 1 : 2]}"; }""")]
@@ -149,6 +151,17 @@ public class CSharpBlockScannerTests
     [InlineData("{ var s = @$\"line {a}\n}\nline {b}\n\"; }")]
     [InlineData("""{ var s = $@"{@"}"}"; }""")]
     public void VerbatimInterpolatedStrings(string block) => AssertBlockEnds(block);
+
+    [Theory]
+    // A quote ends a format clause early, and the string with it.
+    [InlineData(""""{ var s = $@"{x:""{"}"""")]
+    // `""` is no escape in a regular interpolated string: `$"a"` is followed by `"{"`.
+    [InlineData("""{ var s = $"a""{"; }""")]
+    // A stray ')' does not hide the ':' that starts the format clause.
+    [InlineData("""{ var s = $"{a):"}""")]
+    // `$$"` starts a raw string with one quote, and raw strings have no escapes.
+    [InlineData("""{ var s = $$"\"}""")]
+    public void BadInterpolatedStringsLexAsTheCompilerDoes(string block) => AssertBlockEnds(block);
 
     [Fact]
     public void NewlineEndsAnUnterminatedInterpolatedString()
@@ -182,6 +195,8 @@ public class CSharpBlockScannerTests
     [InlineData(""""{ var s = $"""{x:N2}"""; }"""")]
     [InlineData(""""{ var s = $$"""{x} {{y}} {{{z}}}"""; }"""")]
     [InlineData(""""{ var s = $$"""{ "a": {{v}} }"""; }"""")]
+    [InlineData(""""{ var s = $$"""{"k": "}"}"""; }"""")]
+    [InlineData(""""{ var s = $$"""{/*"""; }"""")]
     [InlineData(""""{ var s = $$"""{{ new[] { 1 }}}"""; }"""")]
     [InlineData(""""{ var s = $$"""{{x:N2}}"""; }"""")]
     [InlineData(""""{ var s = $$$"""{{ {{{x}}} }}"""; }"""")]

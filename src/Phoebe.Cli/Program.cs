@@ -1,0 +1,3 @@
+using Phoebe.Cli;
+
+return PhoebeCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,108 @@
+using System.Text;
+using Phoebe.Lang.Semantics;
+using Phoebe.Lang.Syntax;
+
+namespace Phoebe.Lang.Plan;
+
+/// <summary>A typed, resolved expression the runtime evaluates.</summary>
+public abstract record PlanExpr(PhbType Type)
+{
+    /// <summary>Renders the expression in Phoebe syntax with minimal parentheses.</summary>
+    public sealed override string ToString()
+    {
+        var sb = new StringBuilder();
+        PlanExprPrinter.Print(this, sb, 0);
+        return sb.ToString();
+    }
+}
+
+/// <summary>A constant.</summary>
+public sealed record ConstPlanExpr(Value Value) : PlanExpr(Value.Type);
+
+/// <summary>A builtin name such as <c>arg0</c> or <c>rate</c>.</summary>
+public sealed record VarPlanExpr(Builtin Var, PhbType VarType) : PlanExpr(VarType);
+
+/// <summary>A unary operation.</summary>
+public sealed record UnaryPlanExpr(UnaryOp Op, PlanExpr Operand, PhbType ResultType) : PlanExpr(ResultType);
+
+/// <summary>A binary operation (never glob/regex: see <see cref="MatchPlanExpr"/>).</summary>
+public sealed record BinaryPlanExpr(BinaryOp Op, PlanExpr Left, PlanExpr Right, PhbType ResultType) : PlanExpr(ResultType);
+
+/// <summary><c>chance(p)</c>: true with probability p, from the run's seeded generator.</summary>
+public sealed record ChancePlanExpr(PlanExpr Probability) : PlanExpr(PhbType.Bool);
+
+/// <summary>A glob or regex match against a constant pattern.</summary>
+public sealed record MatchPlanExpr(PlanExpr Subject, string Pattern, bool IsRegex) : PlanExpr(PhbType.Bool);
+
+internal static class PlanExprPrinter
+{
+    private static int Precedence(BinaryOp op) => op switch
+    {
+        BinaryOp.Or => 1,
+        BinaryOp.And => 2,
+        BinaryOp.GlobMatch or BinaryOp.RegexMatch => 4,
+        BinaryOp.Equal or BinaryOp.NotEqual => 5,
+        BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual => 6,
+        BinaryOp.Add or BinaryOp.Subtract => 7,
+        _ => 8,
+    };
+
+    public static string OpText(BinaryOp op) => op switch
+    {
+        BinaryOp.Multiply => "*",
+        BinaryOp.Divide => "/",
+        BinaryOp.Add => "+",
+        BinaryOp.Subtract => "-",
+        BinaryOp.Less => "<",
+        BinaryOp.LessOrEqual => "<=",
+        BinaryOp.Greater => ">",
+        BinaryOp.GreaterOrEqual => ">=",
+        BinaryOp.Equal => "==",
+        BinaryOp.NotEqual => "!=",
+        BinaryOp.GlobMatch => "~",
+        BinaryOp.RegexMatch => "=~",
+        BinaryOp.And => "&&",
+        _ => "||",
+    };
+
+    public static void Print(PlanExpr e, StringBuilder sb, int outer)
+    {
+        switch (e)
+        {
+            case ConstPlanExpr c: sb.Append(c.Value.ToString()); break;
+            case VarPlanExpr v: sb.Append(Builtins.Get(v.Var).Name); break;
+            case ChancePlanExpr ch:
+                sb.Append("chance(");
+                Print(ch.Probability, sb, 0);
+                sb.Append(')');
+                break;
+            case MatchPlanExpr m:
+                Wrap(sb, outer > 4, () =>
+                {
+                    Print(m.Subject, sb, 5);
+                    sb.Append(m.IsRegex ? " =~ " : " ~ ").Append(Value.Quote(m.Pattern));
+                });
+                break;
+            case UnaryPlanExpr u:
+                sb.Append(u.Op == UnaryOp.Negate ? "-" : "!");
+                Print(u.Operand, sb, 9);
+                break;
+            case BinaryPlanExpr b:
+                int p = Precedence(b.Op);
+                Wrap(sb, p < outer, () =>
+                {
+                    Print(b.Left, sb, p);
+                    sb.Append(' ').Append(OpText(b.Op)).Append(' ');
+                    Print(b.Right, sb, p + 1);
+                });
+                break;
+        }
+    }
+
+    private static void Wrap(StringBuilder sb, bool parens, Action body)
+    {
+        if (parens) sb.Append('(');
+        body();
+        if (parens) sb.Append(')');
+    }
+}
