@@ -5,8 +5,9 @@ using Phoebe.Lang.Syntax;
 namespace Phoebe.Cli;
 
 /// <summary>Renders an injection plan for <c>phoebe check --explain</c>.</summary>
-internal static class PlanExplainer
+public static class PlanExplainer
 {
+    /// <summary>The text of <c>--explain</c> for a plan.</summary>
     public static string Explain(InjectionPlan plan)
     {
         var sb = new StringBuilder();
@@ -60,6 +61,7 @@ internal static class PlanExplainer
         => (rule.Control?.ToString().Contains(word, StringComparison.Ordinal) ?? false)
            || (rule.Filter?.ToString().Contains(word, StringComparison.Ordinal) ?? false);
 
+    /// <summary>The short name of a backend.</summary>
     public static string Name(Backend b) => b switch
     {
         Backend.SeccompErrno => "seccomp-errno",
@@ -78,7 +80,7 @@ internal static class PlanExplainer
     private static string FormatTime(TimeSpan t) => Lang.Semantics.Value.FormatDuration(t.Ticks * 100);
 
     private static void Field(StringBuilder sb, string name, string value)
-        => sb.Append("  ").Append((name + ":").PadRight(11)).Append(value).Append('\n');
+        => sb.Append("  ").Append((name + ":").PadRight(10)).Append(' ').Append(value).Append('\n');
 
     private static string Wrap(IEnumerable<string> items)
     {

@@ -45,7 +45,7 @@ public static class PhoebeCompiler
     {
         resolver ??= new SourceResolver();
         var bag = new DiagnosticBag();
-        var files = new ImportLoader(resolver, bag).Load(root, key ?? Path.GetFullPath(root.Path));
+        var files = new ImportLoader(resolver, bag).Load(root, key ?? Path.GetFullPath(root.Path, resolver.BaseDirectory));
 
         var model = new SemanticModel();
         new Checker(bag, model).Check(files);

@@ -16,6 +16,15 @@ public class SourceResolver
 {
     private const string StdlibPrefix = "Phoebe.Stdlib.";
 
+    /// <summary>Creates a resolver; relative paths are taken relative to <paramref name="baseDirectory"/> (default: the current directory).</summary>
+    public SourceResolver(string? baseDirectory = null)
+    {
+        BaseDirectory = baseDirectory ?? Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>The directory relative display paths are resolved against.</summary>
+    public string BaseDirectory { get; }
+
     /// <summary>The standard library's module names.</summary>
     public static IReadOnlyList<string> StdlibModules { get; } = typeof(SourceResolver).Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith(StdlibPrefix, StringComparison.Ordinal) && n.EndsWith(".phb", StringComparison.Ordinal))
@@ -29,7 +38,7 @@ public class SourceResolver
     /// <summary>Reads a file given on the command line.</summary>
     public virtual ResolvedSource LoadFile(string path)
     {
-        string key = Path.GetFullPath(path);
+        string key = Path.GetFullPath(path, BaseDirectory);
         try
         {
             return new ResolvedSource(key, new SourceText(path, ReadText(key)), null);
@@ -56,7 +65,7 @@ public class SourceResolver
         }
         string dir = Path.GetDirectoryName(importerPath) ?? "";
         string display = Path.IsPathRooted(import) ? import : Path.Combine(dir, import);
-        string key = Path.GetFullPath(display);
+        string key = Path.GetFullPath(display, BaseDirectory);
         try
         {
             return new ResolvedSource(key, new SourceText(display, ReadText(key)), null);

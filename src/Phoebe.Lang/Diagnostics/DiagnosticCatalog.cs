@@ -82,8 +82,6 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor DivisionByZero = new("PHB1025", Severity.Error, "division by zero");
     /// <summary>A health-check period or timeout that is not positive, or given twice.</summary>
     public static readonly DiagnosticDescriptor InvalidHealthOption = new("PHB1026", Severity.Error, "invalid health-check option");
-    /// <summary>A syscall that exists, but not on x86_64.</summary>
-    public static readonly DiagnosticDescriptor SyscallNotOnArch = new("PHB1027", Severity.Warning, "syscall not on x86_64");
     /// <summary>A condition that is always false.</summary>
     public static readonly DiagnosticDescriptor NeverMatches = new("PHB1028", Severity.Warning, "rule never matches");
     /// <summary>An empty HEALTH body.</summary>

@@ -26,7 +26,7 @@ public static class Formatter
     {
         public required int FirstToken { get; init; }
         public required string Text { get; init; }
-        public List<string> Leading { get; } = new();
+        public List<(string Text, bool BlankBefore)> Leading { get; } = new();
         public List<string> Trailing { get; } = new();
     }
 
@@ -82,7 +82,7 @@ public static class Formatter
                 if (target < 0) target = 0;
                 var line = allLines[target];
                 if (line.Leading.Count == 0 && blank) itemLeadingBlank[line] = true;
-                line.Leading.Add(body);
+                line.Leading.Add((body, blank && line.Leading.Count > 0));
             }
 
             var sb = new StringBuilder();
@@ -107,7 +107,11 @@ public static class Formatter
 
         private static void Emit(StringBuilder sb, Line line)
         {
-            foreach (var c in line.Leading) sb.Append(c).Append('\n');
+            foreach (var (c, blank) in line.Leading)
+            {
+                if (blank) sb.Append('\n');
+                sb.Append(c).Append('\n');
+            }
             // One comment can end a line; further ones go above it.
             for (int i = 0; i < line.Trailing.Count - 1; i++) sb.Append(line.Trailing[i]).Append('\n');
             sb.Append(line.Text);

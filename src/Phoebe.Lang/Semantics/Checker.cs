@@ -69,7 +69,7 @@ public sealed class Checker
             var info = Bind(cond, scope);
             if (info.Type != PhbType.Error && info.Type != PhbType.Bool)
             {
-                bag.Report(D.ConditionNotBool, src, cond.Span, $"the condition of rule `{rule.Name.Text}` is a {info.Type.Name()}, not a bool",
+                bag.Report(D.ConditionNotBool, src, cond.Span, $"the condition of rule `{rule.Name.Text}` is {info.Type.WithArticle()}, not a bool",
                     info.Type.IsNumeric() ? "compare it with something, e.g. `arg0 == 3`" : "a condition must be true or false");
             }
             else if (info.Type == PhbType.Bool)
@@ -99,13 +99,8 @@ public sealed class Checker
                     if (info is null)
                     {
                         ReportUnknown(D.UnknownSyscall, src, s.Name, "syscall", SyscallTable.All.Select(x => x.Name),
-                            s.Name.Text.Contains('_') || s.Name.Text.All(char.IsLower) ? null : "syscall names are lower case");
+                            s.Name.Text.Any(char.IsUpper) ? "syscall names are lower case" : null);
                         break;
-                    }
-                    if (info.X86_64Number is null)
-                    {
-                        bag.Report(D.SyscallNotOnArch, src, s.Name.Span, $"`{info.Name}` does not exist on x86_64 (only on aarch64)",
-                            "the rule only acts on architectures that have it");
                     }
                     if (!seen.Add(info.Name))
                     {
@@ -176,7 +171,7 @@ public sealed class Checker
                     if (info.Type == PhbType.Error) break;
                     if (info.Type != PhbType.Duration)
                     {
-                        bag.Report(D.TypeMismatch, src, delay.Duration.Span, $"`delay` needs a duration, found a {info.Type.Name()}",
+                        bag.Report(D.TypeMismatch, src, delay.Duration.Span, $"`delay` needs a duration, found {info.Type.WithArticle()}",
                             info.Type.IsNumeric() ? "add a unit, e.g. `delay 10ms`" : "write e.g. `delay 10ms`");
                     }
                     else if (info.Constant is not { } v)
@@ -220,7 +215,7 @@ public sealed class Checker
         if (info.Type == PhbType.Error) return;
         if (info.Type is not (PhbType.Errno or PhbType.Int))
         {
-            bag.Report(D.InvalidReturn, src, ret.Value.Span, $"`return` needs an errno or an integer, found a {info.Type.Name()}",
+            bag.Report(D.InvalidReturn, src, ret.Value.Span, $"`return` needs an errno or an integer, found {info.Type.WithArticle()}",
                 "write e.g. `return ENOENT` (fail) or `return 0` (fake success)");
             return;
         }
@@ -282,7 +277,7 @@ public sealed class Checker
             if (info.Type == PhbType.Error) continue;
             if (info.Type != PhbType.Duration || info.Constant is not { } v)
             {
-                bag.Report(D.InvalidHealthOption, src, option.Value.Span, $"`{word}` needs a constant duration, found a {info.Type.Name()}",
+                bag.Report(D.InvalidHealthOption, src, option.Value.Span, $"`{word}` needs a constant duration, found {info.Type.WithArticle()}",
                     $"write e.g. `{word} {(option.Kind == HealthOptionKind.Every ? "5s" : "1s")}`");
                 continue;
             }
@@ -389,8 +384,9 @@ public sealed class Checker
         }
         if (name.Parts.Length == 2 && name.Parts[0].Text == "observed")
         {
-            ReportUnknown(D.UnknownName, src, name.Parts[1], "field of `observed`", ["min", "mean", "max", "var", "count"],
-                "fields: min, mean, max, var, count");
+            string? field = Suggestions.Closest(name.Parts[1].Text, ["min", "mean", "max", "var", "count"]);
+            bag.Report(D.UnknownName, src, name.Parts[1].Span, $"`observed` has no field `{Short(name.Parts[1].Text)}`",
+                field != null ? [$"did you mean `observed.{field}`?", "fields: min, mean, max, var, count"] : ["fields: min, mean, max, var, count"]);
             return ExprInfo.Error;
         }
         var candidates = Builtins.All.Select(x => x.Name);
@@ -495,7 +491,7 @@ public sealed class Checker
         if (arg.Type == PhbType.Error) return ExprInfo.Error;
         if (!arg.Type.IsNumeric())
         {
-            bag.Report(D.TypeMismatch, src, call.Arguments[0].Span, $"`chance` needs a probability, found a {arg.Type.Name()}",
+            bag.Report(D.TypeMismatch, src, call.Arguments[0].Span, $"`chance` needs a probability, found {arg.Type.WithArticle()}",
                 "write e.g. `chance(5%)` or `chance(0.05)`");
             return ExprInfo.Error;
         }
@@ -514,7 +510,7 @@ public sealed class Checker
         if (operand.Type == PhbType.Error) return ExprInfo.Error;
         if (unary.Op == UnaryOp.Not)
         {
-            if (operand.Type != PhbType.Bool) return Mismatch(unary, scope, $"`{unary.OpText}` needs a bool, found a {operand.Type.Name()}");
+            if (operand.Type != PhbType.Bool) return Mismatch(unary, scope, $"`{unary.OpText}` needs a bool, found {operand.Type.WithArticle()}");
             return new ExprInfo(PhbType.Bool, operand.Constant is { } c ? Value.OfBool(!c.Bool) : null, operand.Kind);
         }
         Value? folded = operand.Constant is { } v ? v.Type switch
@@ -531,7 +527,7 @@ public sealed class Checker
             PhbType.Int or PhbType.Float or PhbType.Percentage or PhbType.Duration => new ExprInfo(operand.Type, folded, operand.Kind),
             // -ENOENT is the raw result a failing syscall returns: compare with retval.
             PhbType.Errno => new ExprInfo(PhbType.Int, folded, operand.Kind),
-            _ => Mismatch(unary, scope, $"`-` needs a number, found a {operand.Type.Name()}"),
+            _ => Mismatch(unary, scope, $"`-` needs a number, found {operand.Type.WithArticle()}"),
         };
     }
 

@@ -33,6 +33,9 @@ public static class PhbTypes
         _ => type.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The type's name with its article: "an int", "a float".</summary>
+    public static string WithArticle(this PhbType type) => (type is PhbType.Int or PhbType.Errno or PhbType.Error ? "an " : "a ") + type.Name();
+
     /// <summary>Int, float and percentage mix in arithmetic and comparisons.</summary>
     public static bool IsNumeric(this PhbType type) => type is PhbType.Int or PhbType.Float or PhbType.Percentage;
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test of Phoebe, installing what the tests need on a fresh Debian
+# machine first. This is the README's test command; .ci/run calls it.
+#
+#   tools/test.sh
+#
+# Steps: install tools -> generated parser is up to date -> data tables are
+# reproducible from the system's headers, man pages and strace's source ->
+# unit, golden, CLI and fuzz tests -> the shipped .phb files check and are
+# formatted.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "installing what the tests need"
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "the .NET SDK 10 (dotnet) is required: see https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+  exit 2
+fi
+missing=()
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
+[ -f /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
+[ -e /usr/share/man/man2/openat.2.gz ] || [ -e /usr/share/man/man2/open.2.gz ] || missing+=(manpages-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "apt-get install ${missing[*]}"
+  sudo_if_needed apt-get update -q >/dev/null
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+echo "dotnet $(dotnet --version), node $(node --version), python $(python3 --version | cut -d' ' -f2)"
+
+step "generated parser matches grammar/Phoebe.g4"
+tools/gen-parser.sh --check
+
+step "data tables regenerate identically"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+if strace_src="$(tools/fetch-strace-source.sh "$work/strace" 2>"$work/fetch.log")"; then
+  tools/regen-data.sh --check "$strace_src"
+else
+  # Only the source download can fail here (no network to the Debian archive).
+  echo "SKIPPED: cannot fetch strace's Debian source package ($(tail -1 "$work/fetch.log")); the committed tables were not re-derived"
+fi
+
+step "unit, golden, CLI and fuzz tests"
+dotnet test Phoebe.sln -c Release --nologo 2>&1 | tee "$work/test.log"
+status=${PIPESTATUS[0]}
+
+step "shipped examples and stdlib check and are formatted"
+./phoebe check examples/*.phb stdlib/*.phb
+./phoebe fmt --check examples/*.phb stdlib/*.phb
+
+summary="$(grep -E '^(Passed|Failed)!' "$work/test.log" | tail -1 || true)"
+passed="$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary")"
+failed="$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")"
+skipped="$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$summary")"
+echo
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$status"
