@@ -243,9 +243,16 @@ public sealed class Checker
         foreach (var target in scope.Rule.Targets.OfType<SyscallTarget>())
         {
             var possible = SyscallErrors.For(target.Name.Text);
-            if (possible is null || possible.Count == 0 || possible.Contains(errno)) continue;
-            string list = string.Join(", ", possible.Take(16)) + (possible.Count > 16 ? ", ..." : "");
+            if (possible is null || possible.Contains(errno)) continue;
             var ret = scope.Rule.Actions.OfType<ReturnAction>().First();
+            if (possible.Count == 0)
+            {
+                bag.Report(D.UnrealisticErrno, scope.Source, ret.Value.Span,
+                    $"`{target.Name.Text}` never fails according to its man page, so no program handles {errno} from it",
+                    "inject into syscalls that can fail, or fake a result with `return N`");
+                continue;
+            }
+            string list = string.Join(", ", possible.Take(16)) + (possible.Count > 16 ? ", ..." : "");
             bag.Report(D.UnrealisticErrno, scope.Source, ret.Value.Span,
                 $"`{target.Name.Text}` does not return {errno} according to its man page",
                 new DiagnosticLabel(scope.Source, target.Span, $"`{target.Name.Text}` can return {list}"),
