@@ -75,9 +75,9 @@ expr
     | op=(BANG | MINUS) operand=expr                            # unaryExpr
     | left=expr op=(STAR | SLASH) right=expr                    # binaryExpr
     | left=expr op=(PLUS | MINUS) right=expr                    # binaryExpr
+    | left=expr op=(TILDE | REGEX_MATCH) right=expr             # binaryExpr
     | left=expr op=(LT | LE | GT | GE) right=expr               # binaryExpr
     | left=expr op=(EQ | NE) right=expr                         # binaryExpr
-    | left=expr op=(TILDE | REGEX_MATCH) right=expr             # binaryExpr
     | op=NOT operand=expr                                       # unaryExpr
     | left=expr op=(ANDAND | AND) right=expr                    # binaryExpr
     | left=expr op=(OROR | OR) right=expr                       # binaryExpr

@@ -40,9 +40,9 @@ internal static class PlanExprPrinter
     {
         BinaryOp.Or => 1,
         BinaryOp.And => 2,
-        BinaryOp.GlobMatch or BinaryOp.RegexMatch => 4,
-        BinaryOp.Equal or BinaryOp.NotEqual => 5,
-        BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual => 6,
+        BinaryOp.Equal or BinaryOp.NotEqual => 4,
+        BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual => 5,
+        BinaryOp.GlobMatch or BinaryOp.RegexMatch => 6,
         BinaryOp.Add or BinaryOp.Subtract => 7,
         _ => 8,
     };
@@ -77,9 +77,9 @@ internal static class PlanExprPrinter
                 sb.Append(')');
                 break;
             case MatchPlanExpr m:
-                Wrap(sb, outer > 4, () =>
+                Wrap(sb, outer > 6, () =>
                 {
-                    Print(m.Subject, sb, 5);
+                    Print(m.Subject, sb, 7);
                     sb.Append(m.IsRegex ? " =~ " : " ~ ").Append(Value.Quote(m.Pattern));
                 });
                 break;

@@ -1058,14 +1058,14 @@ internal partial class PhoebeParser : Parser {
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode SLASH() { return GetToken(PhoebeParser.SLASH, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode PLUS() { return GetToken(PhoebeParser.PLUS, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode MINUS() { return GetToken(PhoebeParser.MINUS, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TILDE() { return GetToken(PhoebeParser.TILDE, 0); }
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode REGEX_MATCH() { return GetToken(PhoebeParser.REGEX_MATCH, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LT() { return GetToken(PhoebeParser.LT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode LE() { return GetToken(PhoebeParser.LE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode GT() { return GetToken(PhoebeParser.GT, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode GE() { return GetToken(PhoebeParser.GE, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode EQ() { return GetToken(PhoebeParser.EQ, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode NE() { return GetToken(PhoebeParser.NE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode TILDE() { return GetToken(PhoebeParser.TILDE, 0); }
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode REGEX_MATCH() { return GetToken(PhoebeParser.REGEX_MATCH, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode ANDAND() { return GetToken(PhoebeParser.ANDAND, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode AND() { return GetToken(PhoebeParser.AND, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode OROR() { return GetToken(PhoebeParser.OROR, 0); }
@@ -1284,7 +1284,7 @@ internal partial class PhoebeParser : Parser {
 						State = 157;
 						((BinaryExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
-						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 2111062325329920L) != 0)) ) {
+						if ( !(_la==REGEX_MATCH || _la==TILDE) ) {
 							((BinaryExprContext)_localctx).op = ErrorHandler.RecoverInline(this);
 						}
 						else {
@@ -1305,7 +1305,7 @@ internal partial class PhoebeParser : Parser {
 						State = 160;
 						((BinaryExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
-						if ( !(_la==EQ || _la==NE) ) {
+						if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 2111062325329920L) != 0)) ) {
 							((BinaryExprContext)_localctx).op = ErrorHandler.RecoverInline(this);
 						}
 						else {
@@ -1326,7 +1326,7 @@ internal partial class PhoebeParser : Parser {
 						State = 163;
 						((BinaryExprContext)_localctx).op = TokenStream.LT(1);
 						_la = TokenStream.LA(1);
-						if ( !(_la==REGEX_MATCH || _la==TILDE) ) {
+						if ( !(_la==EQ || _la==NE) ) {
 							((BinaryExprContext)_localctx).op = ErrorHandler.RecoverInline(this);
 						}
 						else {
@@ -1536,7 +1536,7 @@ internal partial class PhoebeParser : Parser {
 		1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,1,11,
 		5,11,172,8,11,10,11,12,11,175,9,11,1,12,1,12,1,13,1,13,1,13,0,1,22,14,
 		0,2,4,6,8,10,12,14,16,18,20,22,24,26,0,11,1,0,3,4,2,0,39,39,44,44,1,0,
-		40,41,1,0,38,39,1,0,47,50,1,0,45,46,1,0,51,52,2,0,16,16,42,42,2,0,17,17,
+		40,41,1,0,38,39,1,0,51,52,1,0,47,50,1,0,45,46,2,0,16,16,42,42,2,0,17,17,
 		43,43,2,0,19,25,27,28,2,0,11,15,26,26,197,0,31,1,0,0,0,2,39,1,0,0,0,4,
 		41,1,0,0,0,6,44,1,0,0,0,8,60,1,0,0,0,10,75,1,0,0,0,12,77,1,0,0,0,14,79,
 		1,0,0,0,16,98,1,0,0,0,18,100,1,0,0,0,20,114,1,0,0,0,22,148,1,0,0,0,24,
