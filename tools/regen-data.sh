@@ -4,9 +4,9 @@
 #   tools/regen-data.sh [--check] STRACE_SOURCE_DIR
 #
 # STRACE_SOURCE_DIR (or $STRACE_SRC) is an unpacked strace source tree, the one
-# the syscall classes are read from. To get it on Debian, add a deb-src entry
-# for the release's main archive to the apt sources, then, in a scratch
-# directory:
+# the syscall classes and argument counts are read from. To get it on Debian,
+# add a deb-src entry for the release's main archive to the apt sources, then,
+# in a scratch directory:
 #     apt-get update && apt-get source strace
 #
 # Other inputs, read from the machine (Debian packages): linux-libc-dev (kernel
@@ -47,10 +47,11 @@ python3 "$tools/gen-errnos.py" --out "$out/errnos.tsv"
 python3 "$tools/gen-signals.py" --out "$out/signals.tsv"
 python3 "$tools/gen-syscall-errors.py" --syscalls "$out/syscalls.tsv" --errnos "$out/errnos.tsv" \
     --out "$out/syscall-errors.tsv"
+python3 "$tools/gen-syscall-args.py" "$strace_src" --syscalls "$out/syscalls.tsv" --out "$out/syscall-args.tsv"
 
 if $check; then
     status=0
-    for f in syscalls.tsv errnos.tsv signals.tsv syscall-errors.tsv; do
+    for f in syscalls.tsv errnos.tsv signals.tsv syscall-errors.tsv syscall-args.tsv; do
         if ! diff -u "$data/$f" "$out/$f"; then
             status=1
         fi

@@ -87,6 +87,8 @@ internal static class JsonReport
                 w.WriteString("name", s.Name);
                 if (s.X86_64 is { } x) w.WriteNumber("x86_64", x); else w.WriteNull("x86_64");
                 if (s.Aarch64 is { } a) w.WriteNumber("aarch64", a); else w.WriteNull("aarch64");
+                if (s.FdArgument is { } fd) w.WriteNumber("fdArgument", fd); else w.WriteNull("fdArgument");
+                if (s.PathArgument is { } pa) w.WriteNumber("pathArgument", pa); else w.WriteNull("pathArgument");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

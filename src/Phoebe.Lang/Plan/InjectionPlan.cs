@@ -18,8 +18,11 @@ public sealed record SourceLocation(string Path, int Line, int Column)
     public override string ToString() => $"{Path}:{Line}:{Column}";
 }
 
-/// <summary>A syscall with its numbers per architecture.</summary>
-public sealed record SyscallRef(string Name, int? X86_64, int? Aarch64);
+/// <summary>
+/// A syscall with its numbers per architecture, and which argument holds the
+/// file descriptor it operates on and the path it names (for <c>fd</c> and <c>path</c>).
+/// </summary>
+public sealed record SyscallRef(string Name, int? X86_64, int? Aarch64, int? FdArgument, int? PathArgument);
 
 /// <summary>A library function target (checked, not injectable yet).</summary>
 public sealed record FunctionRef(string Function, string Library);

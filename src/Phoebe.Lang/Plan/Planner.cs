@@ -55,7 +55,8 @@ public static class Planner
         }
         var actions = decl.Actions.Select(a => LowerAction(a, model)).ToImmutableArray();
         string? errno = actions.OfType<ReturnErrnoAction>().FirstOrDefault()?.Name;
-        var syscalls = rule.Syscalls.Select(s => new SyscallRef(s.Name, s.X86_64Number, s.Aarch64Number)).ToImmutableArray();
+        var syscalls = rule.Syscalls.Select(s => new SyscallRef(s.Name, s.X86_64Number, s.Aarch64Number,
+            SyscallArguments.FdIndex(s.Name), SyscallArguments.PathIndex(s.Name))).ToImmutableArray();
         var functions = rule.Functions.Select(f => new FunctionRef(f.Function.Text, f.Library.Text)).ToImmutableArray();
         var backends = ChooseBackends(decl.Phase, syscalls, functions, filter, control, actions);
         return new RulePlan(decl.Name.Text, Locate(rule.Source, decl.Span.Start), syscalls, functions, decl.Phase,

@@ -442,15 +442,17 @@ public sealed class Checker
         }
         if (b.Id is Builtin.Fd or Builtin.Path)
         {
-            string need = b.Id == Builtin.Fd ? "desc" : "file";
             foreach (var sc in scope.Syscalls)
             {
-                bool ok = b.Id == Builtin.Fd ? sc.Classes.Contains("desc") : sc.Classes.Contains("file") || sc.Classes.Contains("desc");
+                bool hasFd = SyscallArguments.FdIndex(sc.Name) is not null;
+                bool ok = b.Id == Builtin.Fd ? hasFd : hasFd || SyscallArguments.PathIndex(sc.Name) is not null;
                 if (!ok)
                 {
-                    string what = b.Id == Builtin.Fd ? "a file descriptor" : "a path or a file descriptor";
-                    bag.Report(D.NameNotAvailable, src, name.Span, $"`{b.Name}` needs a syscall that takes {what}; `{sc.Name}` does not",
-                        need == "desc" ? "restrict the rule to %desc syscalls, or test an argument: arg0..arg5" : "restrict the rule to %file or %desc syscalls");
+                    string what = b.Id == Builtin.Fd ? "a file descriptor it operates on" : "a path or a file descriptor";
+                    string hint = b.Id == Builtin.Fd && SyscallArguments.PathIndex(sc.Name) is not null
+                        ? $"`{sc.Name}` names a file by path: test `path` instead"
+                        : "test an argument instead: arg0..arg5";
+                    bag.Report(D.NameNotAvailable, src, name.Span, $"`{b.Name}` needs a syscall that takes {what}; `{sc.Name}` does not", hint);
                     return false;
                 }
             }
