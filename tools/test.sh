@@ -55,8 +55,10 @@ status=${PIPESTATUS[0]}
 set -e
 
 step "shipped examples and stdlib check and are formatted"
-./phoebe check examples/*.phb stdlib/*.phb
-./phoebe fmt --check examples/*.phb stdlib/*.phb
+set +e
+./phoebe check examples/*.phb stdlib/*.phb || status=1
+./phoebe fmt --check examples/*.phb stdlib/*.phb || status=1
+set -e
 
 summary="$(grep -E '^(Passed|Failed)!' "$work/test.log" | tail -1 || true)"
 passed="$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary")"
@@ -64,4 +66,5 @@ failed="$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")"
 skipped="$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$summary")"
 echo
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+[ "$status" -eq 0 ] || echo "FAILED (see above)" >&2
 exit "$status"
