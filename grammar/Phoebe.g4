@@ -53,7 +53,7 @@ action
     : RETURN value=expr                     # returnAction
     | DELAY duration=expr                   # delayAction
     | SIGNAL name=ident                     # signalAction
-    | LOG message=STRING                    # logAction
+    | LOG message=(STRING | RAW_STRING)     # logAction
     ;
 
 healthDecl

@@ -48,7 +48,7 @@ internal static class QuickRunner
             int warnings = c.Validate();
             Console.WriteLine($"corpus: {c.Count,6:N0} rules, {c.Phb.Length,9:N0} chars .phb, {c.Json.Length,9:N0} chars JSON, {warnings} warnings, all rules check");
         }
-        Console.WriteLine($"runtime: .NET {Environment.Version}, {Environment.ProcessorCount} CPUs, warm-up {options.Warmup}, median of {options.Runs} runs");
+        Console.WriteLine($"runtime: .NET {Environment.Version}, {Environment.ProcessorCount} CPUs, warm-up {options.Warmup} runs and >= 1 s, median of {options.Runs} runs");
         Console.WriteLine();
 
         var rows = new List<(string Case, int Rules, double Median, double Min, double Max, long Allocated)>();
@@ -56,7 +56,10 @@ internal static class QuickRunner
         {
             foreach (var c in Cases)
             {
-                for (int i = 0; i < options.Warmup; i++) c.Run(corpus);
+                // Warm up for at least the given number of runs and at least a second, so that tiered
+                // JIT has promoted the hot methods (30 calls, then a background recompile).
+                var warm = Stopwatch.StartNew();
+                for (int i = 0; i < options.Warmup || (options.Warmup > 0 && warm.ElapsedMilliseconds < 1000); i++) c.Run(corpus);
                 var times = new double[options.Runs];
                 long allocated = 0;
                 for (int i = 0; i < options.Runs; i++)
@@ -97,7 +100,9 @@ internal static class QuickRunner
 
     private static string Us(double ms) => (ms * 1000).ToString("F1", CultureInfo.InvariantCulture) + " µs";
 
-    private static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MB";
+    private static string Mb(long bytes) => bytes < 1048576
+        ? (bytes / 1024.0).ToString("F1", CultureInfo.InvariantCulture) + " KB"
+        : (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MB";
 
     private static bool IsDebugBuild() =>
         typeof(PhoebeCompiler).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true;

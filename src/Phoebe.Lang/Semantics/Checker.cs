@@ -243,7 +243,9 @@ public sealed class Checker
         foreach (var target in scope.Rule.Targets.OfType<SyscallTarget>())
         {
             var possible = SyscallErrors.For(target.Name.Text);
-            if (possible is null || possible.Contains(errno)) continue;
+            // Compare numbers, not names: EWOULDBLOCK is EAGAIN, ENOTSUP is EOPNOTSUPP.
+            int? number = ErrnoCatalog.Lookup(errno)?.Number;
+            if (possible is null || possible.Any(p => ErrnoCatalog.Lookup(p)?.Number == number)) continue;
             var ret = scope.Rule.Actions.OfType<ReturnAction>().First();
             if (possible.Count == 0)
             {

@@ -95,13 +95,14 @@ internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag, Li
         _ => throw new IncompleteTreeException(),
     };
 
-    // action : RETURN value=expr | DELAY duration=expr | SIGNAL name=ident | LOG message=STRING ;
+    // action : RETURN value=expr | DELAY duration=expr | SIGNAL name=ident | LOG message=(STRING | RAW_STRING) ;
     private ActionNode BuildAction(P.ActionContext ctx) => ctx switch
     {
         P.ReturnActionContext r => new ReturnAction(BuildExpr(Need(r.value)), SpanOf(r)),
         P.DelayActionContext d => new DelayAction(BuildExpr(Need(d.duration)), SpanOf(d)),
         P.SignalActionContext s => new SignalAction(BuildIdent(Need(s.name)), SpanOf(s)),
-        P.LogActionContext l => new LogAction(new LiteralExpr(LiteralKind.String, Need(l.message).Text, PhbParser.Span(l.message)), SpanOf(l)),
+        P.LogActionContext l => new LogAction(new LiteralExpr(Need(l.message).Type == PhoebeLexer.RAW_STRING ? LiteralKind.RawString : LiteralKind.String,
+            l.message.Text, PhbParser.Span(l.message)), SpanOf(l)),
         _ => throw new IncompleteTreeException(),
     };
 
