@@ -50,7 +50,8 @@ public sealed class Checker
     private sealed class RuleScope
     {
         public required SourceText Source { get; init; }
-        public required RuleDecl Rule { get; init; }
+        /// <summary>The rule being checked; null for a health check's options.</summary>
+        public required RuleDecl? Rule { get; init; }
         public required ImmutableArray<SyscallInfo> Syscalls { get; init; }
         public bool HasFunctions { get; init; }
         public string? ReturnErrno { get; set; }
@@ -240,13 +241,14 @@ public sealed class Checker
 
     private void CheckRealism(string errno, RuleScope scope)
     {
-        foreach (var target in scope.Rule.Targets.OfType<SyscallTarget>())
+        var rule = scope.Rule!;
+        foreach (var target in rule.Targets.OfType<SyscallTarget>())
         {
             var possible = SyscallErrors.For(target.Name.Text);
             // Compare numbers, not names: EWOULDBLOCK is EAGAIN, ENOTSUP is EOPNOTSUPP.
             int? number = ErrnoCatalog.Lookup(errno)?.Number;
             if (possible is null || possible.Any(p => ErrnoCatalog.Lookup(p)?.Number == number)) continue;
-            var ret = scope.Rule.Actions.OfType<ReturnAction>().First();
+            var ret = rule.Actions.OfType<ReturnAction>().First();
             if (possible.Count == 0)
             {
                 bag.Report(D.UnrealisticErrno, scope.Source, ret.Value.Span,
@@ -271,7 +273,7 @@ public sealed class Checker
         var scope = new RuleScope
         {
             Source = src,
-            Rule = new RuleDecl(health.Name, ImmutableArray<TargetNode>.Empty, Phase.Entry, null, null, ImmutableArray<ActionNode>.Empty, false, health.Span),
+            Rule = null,
             Syscalls = ImmutableArray<SyscallInfo>.Empty,
         };
         foreach (var option in health.Options)
@@ -423,16 +425,15 @@ public sealed class Checker
     private bool CheckBuiltinAvailable(NameExpr name, BuiltinInfo b, RuleScope scope)
     {
         var src = scope.Source;
-        var rule = scope.Rule;
-        if (b.Id == Builtin.Retval && rule.Phase == Phase.Entry && rule.Targets.Length > 0)
+        if (scope.Rule is not { } rule)
+        {
+            bag.Report(D.NotConstant, src, name.Span, $"`{b.Name}` has no value here", "use a constant");
+            return false;
+        }
+        if (b.Id == Builtin.Retval && rule.Phase == Phase.Entry)
         {
             bag.Report(D.RetvalAtEntry, src, name.Span, "`retval` is not known at ENTRY: the syscall has not run yet",
                 "make it an EXIT rule: `ON ... EXIT IF retval ...`");
-            return false;
-        }
-        if (rule.Targets.Length == 0 && b.Kind != TermKind.Constant)
-        {
-            bag.Report(D.NotConstant, src, name.Span, $"`{b.Name}` has no value here", "use a constant");
             return false;
         }
         if (scope.HasFunctions && b.Id is Builtin.Fd or Builtin.Path or Builtin.Rate or Builtin.ObservedMin or Builtin.ObservedMean

@@ -88,16 +88,17 @@ internal sealed class ParserErrorListener(DiagnosticBag bag, SourceText source, 
         foreach (int t in types)
         {
             if (expression && IsExpressionStart(t)) continue;
+            // Soft keywords can also be names: where a name fits, "a name" says it.
+            bool softKeyword = t is PhoebeLexer.RETURN or PhoebeLexer.DELAY or PhoebeLexer.SIGNAL or PhoebeLexer.LOG or PhoebeLexer.IMPORT;
             string? w = t switch
             {
                 TokenConstants.EOF => "end of file",
                 PhoebeLexer.ID => "a name",
                 PhoebeLexer.INT or PhoebeLexer.HEX => "a number",
-                PhoebeLexer.STRING => "a string",
-                PhoebeLexer.RAW_STRING or PhoebeLexer.RETURN or PhoebeLexer.DELAY or PhoebeLexer.SIGNAL or PhoebeLexer.LOG or PhoebeLexer.IMPORT
-                    when types.Contains(PhoebeLexer.ID) && t != PhoebeLexer.RETURN => null,
+                PhoebeLexer.STRING or PhoebeLexer.RAW_STRING => "a string",
                 PhoebeLexer.CSHARP_BLOCK => "`{`",
                 PhoebeLexer.UNKNOWN or PhoebeLexer.UNTERMINATED_STRING or PhoebeLexer.LINE_COMMENT or PhoebeLexer.WS => null,
+                _ when softKeyword && types.Contains(PhoebeLexer.ID) => null,
                 _ => Literal(t),
             };
             if (w != null && !words.Contains(w)) words.Add(w);

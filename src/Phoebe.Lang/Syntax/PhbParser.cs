@@ -55,7 +55,8 @@ public static class PhbParser
                 "the C# block of this health check is not closed", label,
                 "add the matching `}`, or close the string, character literal or comment that swallowed it");
         }
-        if (followsBadToken.Count == 0 && afterBad) followsBadToken.Add(source.Text.Length);
+        // An unknown character at the very end: the parser's complaint about EOF follows from it.
+        if (afterBad) followsBadToken.Add(source.Text.Length);
 
         if (ExceedsNesting(tokens, out var deepToken))
         {
