@@ -63,7 +63,11 @@ internal static class CheckCommand
                     if (d.Severity == Severity.Error) errorCount++;
                     if (d.Severity == Severity.Warning) warningCount++;
                 }
-                if (explain && result.Plan is { } plan) stdout.Write(PlanExplainer.Explain(plan));
+                if (explain && result.Plan is { } plan)
+                {
+                    if (results.Count > 1) stdout.WriteLine($"== {path}\n");
+                    stdout.Write(PlanExplainer.Explain(plan));
+                }
             }
             int ok = results.Count(r => r.Result is { HasErrors: false } && r.IoError is null);
             stderr.WriteLine($"checked {results.Count} file{(results.Count == 1 ? "" : "s")}: " +
