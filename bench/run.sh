@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Phoebe benchmarks (see bench/README.md).
 #
-#   bench/run.sh                     the BenchmarkDotNet suite (several minutes); extra arguments go to
+#   bench/run.sh                     the BenchmarkDotNet suite (a few minutes); extra arguments go to
 #                                    BenchmarkDotNet, e.g. --filter '*Compile*'
-#   bench/run.sh --quick [options]   a Stopwatch sanity run in about a minute:
+#   bench/run.sh --quick [options]   a Stopwatch sanity run in about 30 seconds:
 #                                    --runs N --warmup N --rules 1000,10000 --seed S --emit DIR
 #
 # Everything is built into and written under bench/.artifacts (git-ignored), never into src/*/bin,

@@ -64,8 +64,8 @@ internal static class QuickRunner
                 long allocated = 0;
                 for (int i = 0; i < options.Runs; i++)
                 {
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
+                    // No forced GC between runs: like BenchmarkDotNet, runs go back to back, and each pays
+                    // for the collections its own allocations cause.
                     long before = GC.GetTotalAllocatedBytes(precise: true);
                     long start = Stopwatch.GetTimestamp();
                     GC.KeepAlive(c.Run(corpus));
@@ -88,9 +88,12 @@ internal static class QuickRunner
         Console.WriteLine($"first compile in this process (cold: JIT, ANTLR DFA, catalogs), {largest.Count:N0} rules: {Ms(cold.Elapsed.TotalMilliseconds)}");
 
         var check = rows.Where(r => r.Case == "Phoebe parse+check+plan").MaxBy(r => r.Rules);
-        Console.WriteLine($"goal (parse and check {check.Rules:N0} rules well under 1 s): {(check.Median < 500 ? "met" : check.Median < 1000 ? "under 1 s, but not well under" : "NOT met")} ({Ms(check.Median)} warm, {Ms(cold.Elapsed.TotalMilliseconds)} cold)");
+        Console.WriteLine($"goal, parse and check {check.Rules:N0} rules well under 1 s (taken as <= 0.5 s): " +
+            $"warm {Verdict(check.Median)} ({Ms(check.Median)}), cold {Verdict(cold.Elapsed.TotalMilliseconds)} ({Ms(cold.Elapsed.TotalMilliseconds)})");
         return 0;
     }
+
+    private static string Verdict(double ms) => ms <= 500 ? "met" : ms < 1000 ? "under 1 s but not well under" : "NOT met";
 
     private static double Median(double[] sorted) => sorted.Length % 2 == 1
         ? sorted[sorted.Length / 2]
