@@ -33,7 +33,7 @@ public sealed record LiteralExpr(LiteralKind Kind, string Text, TextSpan Span) :
 public sealed record NameExpr(ImmutableArray<Identifier> Parts, TextSpan Span) : ExprNode(Span)
 {
     /// <summary>The dotted name as one string.</summary>
-    public string FullName => string.Join('.', Parts.Select(p => p.Text));
+    public string FullName => Parts.Length == 1 ? Parts[0].Text : string.Join('.', Parts.Select(p => p.Text));
 }
 
 /// <summary>A function call: <c>chance(5%)</c>.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Antlr4.Runtime;
+using Antlr4.Runtime.Tree;
 using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Syntax.Generated;
 
@@ -70,10 +71,11 @@ public static class PhbParser
         parser.RemoveErrorListeners();
         var listener = new ParserErrorListener(bag, source, followsBadToken);
         parser.AddErrorListener(listener);
-        PhoebeParser.FileContext tree;
+        var itemBuilder = new ItemBuilder(new SyntaxTreeBuilder(source, bag), listener.ErrorOffsets);
+        parser.AddParseListener(itemBuilder);
         try
         {
-            tree = parser.file();
+            parser.file();
         }
         catch (NestingTooDeepException e)
         {
@@ -81,10 +83,38 @@ public static class PhbParser
                 "split the condition into simpler parts");
             return new ParseResult(new PhbFile(source, ImmutableArray<ItemNode>.Empty, comments.ToImmutable()), bag.Items);
         }
+        return new ParseResult(new PhbFile(source, itemBuilder.Items.ToImmutable(), comments.ToImmutable()), bag.Items);
+    }
 
-        var builder = new SyntaxTreeBuilder(source, bag, listener.ErrorOffsets);
-        var items = builder.BuildItems(tree);
-        return new ParseResult(new PhbFile(source, items, comments.ToImmutable()), bag.Items);
+    /// <summary>
+    /// Builds each top-level item into the AST when the parser exits it, then
+    /// detaches its parse subtree so that memory stays proportional to one item.
+    /// </summary>
+    private sealed class ItemBuilder(SyntaxTreeBuilder builder, List<int> errorOffsets) : IParseTreeListener
+    {
+        private int errorsAtEntry;
+
+        public ImmutableArray<ItemNode>.Builder Items { get; } = ImmutableArray.CreateBuilder<ItemNode>();
+
+        public void EnterEveryRule(ParserRuleContext ctx)
+        {
+            if (ctx is PhoebeParser.ItemContext) errorsAtEntry = errorOffsets.Count;
+        }
+
+        public void ExitEveryRule(ParserRuleContext ctx)
+        {
+            if (ctx is not PhoebeParser.ItemContext item) return;
+            if (builder.TryBuild(item, errorOffsets.Skip(errorsAtEntry)) is { } node) Items.Add(node);
+            (item.Parent as ParserRuleContext)?.RemoveLastChild();
+        }
+
+        public void VisitTerminal(ITerminalNode node)
+        {
+        }
+
+        public void VisitErrorNode(IErrorNode node)
+        {
+        }
     }
 
     internal static TextSpan Span(IToken token)

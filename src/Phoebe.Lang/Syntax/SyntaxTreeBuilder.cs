@@ -12,7 +12,7 @@ namespace Phoebe.Lang.Syntax;
 /// method quotes the grammar production it handles. Items containing a syntax
 /// error are dropped (the error is already reported).
 /// </summary>
-internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag, List<int> errorOffsets)
+internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag)
 {
     /// <summary>Expressions deeper than this (e.g. a chain of 100k <c>+</c>) are cut off with an error.</summary>
     public const int MaxExpressionDepth = 1000;
@@ -20,29 +20,17 @@ internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag, Li
     private int depth;
 
     // file : item* EOF ;
-    public ImmutableArray<ItemNode> BuildItems(P.FileContext file)
-    {
-        var result = ImmutableArray.CreateBuilder<ItemNode>();
-        var items = file.item();
-        var sortedErrors = errorOffsets.OrderBy(x => x).ToArray();
-        for (int i = 0; i < items.Length; i++)
-        {
-            var ctx = items[i];
-            int start = ctx.Start.StartIndex;
-            var stop = ctx.Stop ?? ctx.Start;
-            int end = stop.Type == TokenConstants.EOF ? int.MaxValue : stop.StopIndex + 1;
-            if (HasErrorIn(sortedErrors, start, end) || ctx.exception != null) continue;
-            var item = BuildItem(ctx);
-            if (item != null) result.Add(item);
-        }
-        return result.ToImmutable();
-    }
+    // Items are built one at a time as the parser finishes them (see ItemBuilder),
+    // so that the parse tree of a large file never exists whole.
 
-    private static bool HasErrorIn(int[] sorted, int start, int end)
+    /// <summary>Builds an item unless a syntax error lies inside it.</summary>
+    public ItemNode? TryBuild(P.ItemContext ctx, IEnumerable<int> errorsWhileParsing)
     {
-        int idx = Array.BinarySearch(sorted, start);
-        if (idx < 0) idx = ~idx;
-        return idx < sorted.Length && sorted[idx] < end;
+        int start = ctx.Start.StartIndex;
+        var stop = ctx.Stop ?? ctx.Start;
+        int end = stop.Type == TokenConstants.EOF ? int.MaxValue : stop.StopIndex + 1;
+        if (ctx.exception != null || errorsWhileParsing.Any(e => e >= start && e < end)) return null;
+        return BuildItem(ctx);
     }
 
     // item : importDecl | ruleDecl | healthDecl ;
