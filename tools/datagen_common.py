@@ -1,21 +1,23 @@
 """Helpers shared by the tools/gen-*.py data generators.
 
 Nothing here knows about a particular table: it finds C headers the way the
-system compiler does, evaluates the integer macros they define, and writes
-tab-separated tables with a provenance comment.  Python 3 standard library only;
-the C preprocessor is `$CC` (default `gcc`).
+system compiler does, evaluates the integer macros they define, indexes and
+reads the section 2 manual pages (each generator parses a page itself), and
+writes tab-separated tables with a provenance comment.  Python 3 standard
+library only; the C preprocessor is `$CC` (default `gcc`).
 """
 
 from __future__ import annotations
 
 import ast
+import gzip
 import operator
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, NoReturn, Sequence
+from typing import Callable, Generic, Iterable, NoReturn, Sequence, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "src" / "Phoebe.Lang" / "Data"
@@ -161,3 +163,92 @@ def kernel_headers_version() -> str:
             return "unknown"
         major, minor = code >> 16, (code >> 8) & 0xFF
     return f"{major}.{minor}"
+
+
+# Section 2 manual pages.
+
+MAN2_DIR = Path("/usr/share/man/man2")  # Debian: package manpages-dev
+FONT_ESCAPE = re.compile(r"\\f(?:\[[^\]]*\]|\(..|.)")  # groff font changes: \fB, \f(CW, \f[CR]
+TH_VERSION = re.compile(r'\.TH\s+.*"(Linux man-pages [^"]+)"')  # a page's title line names its release
+_MAN2_FILE = re.compile(r"(.+)\.2(\.gz)?")
+_SO_REDIRECT = re.compile(r"\.so\s+(?:man2/)?(\S+)\.2(?:\.gz)?\s*$")
+_MAX_REDIRECTS = 8
+
+
+def is_groff_comment(line: str) -> bool:
+    """A whole-line groff comment (`.\\"` or `'\\"`)."""
+    return line.startswith(('.\\"', "'\\\""))
+
+
+def read_man_source(path: Path) -> list[str]:
+    """The lines of a page's groff source, gunzipped when the file name ends in .gz."""
+    raw = path.read_bytes()
+    if path.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8", errors="replace").splitlines()
+
+
+PageT = TypeVar("PageT")
+
+
+class ManDir(Generic[PageT]):
+    """The section 2 pages of a directory, each parsed once by `parse(real_file, lines)`.
+
+    A page name is a file name without `.2` or `.2.gz` (`open.2.gz` is "open";
+    with both files, `.2` wins).  A name leads to the page that documents it
+    through symbolic links and `.so man2/OTHER.2` redirects (a `.so` line among
+    a file's first five; at most 8 followed).  Pages are keyed and parsed by
+    their real file, so every name leading to one file shares one page.
+    """
+
+    def __init__(self, root: Path, parse: Callable[[Path, list[str]], PageT]) -> None:
+        self.root = root
+        self._real_root = root.resolve()
+        self._parse = parse
+        self.files: dict[str, Path] = {}  # page name ("open") -> file
+        for entry in sorted(os.listdir(root)):
+            m = _MAN2_FILE.fullmatch(entry)
+            if m:
+                self.files.setdefault(m.group(1), root / entry)
+        if not self.files:
+            die(f"no section 2 pages in {root}")
+        self.pages: dict[Path, PageT] = {}  # real file -> page, in the order first parsed
+
+    def resolve(self, name: str) -> tuple[PageT | None, list[str]]:
+        """The page that documents `name` and the page names passed on the way there (symbolic links, .so)."""
+        chain: list[str] = []
+        for _ in range(_MAX_REDIRECTS + 1):
+            chain.append(name)
+            file = self.files.get(name)
+            if file is None:
+                return None, chain
+            real = file.resolve()
+            target = _MAN2_FILE.fullmatch(real.name)
+            if target and target.group(1) != name and real.parent == self._real_root:
+                chain.append(target.group(1))
+            if real in self.pages:
+                return self.pages[real], list(dict.fromkeys(chain))
+            lines = read_man_source(real)
+            redirect = next((m for m in map(_SO_REDIRECT.match, lines[:5]) if m), None)
+            if redirect:
+                name = redirect.group(1)
+                continue
+            page = self._parse(real, lines)
+            self.pages[real] = page
+            return page, list(dict.fromkeys(chain))
+        return None, chain
+
+    def page(self, name: str) -> PageT | None:
+        """The page that documents `name`, None when no file leads to one."""
+        return self.resolve(name)[0]
+
+    def all_pages(self) -> list[PageT]:
+        """Every page of the directory, in the order first parsed (by the name of the first file leading to it)."""
+        for name in self.files:
+            self.resolve(name)
+        return list(self.pages.values())
+
+
+def man_versions(versions: Iterable[str | None]) -> str:
+    """The distinct man-pages releases among pages' .TH versions, for a table's comment."""
+    return ", ".join(sorted({v for v in versions if v})) or "unknown version"

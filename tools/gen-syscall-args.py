@@ -56,8 +56,6 @@ or tools/regen-data.sh for every table.
 from __future__ import annotations
 
 import argparse
-import gzip
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -65,13 +63,16 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datagen_common import DATA_DIR, die, read_tsv, warn, write_tsv  # noqa: E402
+from datagen_common import (  # noqa: E402
+    DATA_DIR, FONT_ESCAPE, MAN2_DIR, TH_VERSION, ManDir, die, is_groff_comment, man_versions, read_tsv, warn,
+    write_tsv,
+)
 
 FONT_MACROS = {"B", "I", "R", "SM", "SB", "BI", "IB", "BR", "RB", "IR", "RI"}
 # Requests that end a paragraph of the SYNOPSIS (a prototype never spans one).
 BREAKS = {"PP", "P", "LP", "nf", "fi", "RS", "RE", "TP", "TQ", "IP", "EX", "EE", "in", "br", "sp", "ad", "na"}
 ESCAPES = [
-    (re.compile(r"\\f(?:\[[^\]]*\]|\(..|.)"), ""),  # font changes
+    (FONT_ESCAPE, ""),                             # font changes
     (re.compile(r"\\[&|^%]"), ""),                 # zero-width
     (re.compile(r"\\[ ~0]"), " "),                 # spaces
     (re.compile(r"\\-"), "-"),
@@ -94,13 +95,6 @@ class Page:
     path: Path
     version: str | None = None
     prototypes: dict[str, list[Prototype]] = field(default_factory=dict)
-
-
-def read_source(path: Path) -> list[str]:
-    raw = path.read_bytes()
-    if path.name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    return raw.decode("utf-8", errors="replace").splitlines()
 
 
 def macro_arguments(text: str) -> list[str]:
@@ -163,7 +157,7 @@ def synopsis_paragraphs(lines: list[str]) -> list[str]:
             current.clear()
 
     for line in joined:
-        if line.startswith('.\\"') or line.startswith("'\\\""):
+        if is_groff_comment(line):
             continue
         line = re.sub(r'\\".*$', "", line)  # groff comment at the end of a line
         request = re.match(r"[.'](\w+)\s*(.*)$", line)
@@ -313,7 +307,7 @@ def strip_comments(text: str) -> str:
 def parse_page(path: Path, lines: list[str]) -> Page:
     page = Page(path)
     for line in lines[:40]:
-        th = re.match(r'\.TH\s+.*"(Linux man-pages [^"]+)"', line)
+        th = TH_VERSION.match(line)
         if th:
             page.version = th.group(1)
             break
@@ -326,49 +320,6 @@ def parse_page(path: Path, lines: list[str]) -> Page:
                 page.prototypes.setdefault(proto.name, []).append(proto)
                 order += 1
     return page
-
-
-class ManDir:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.files: dict[str, Path] = {}  # page name ("open") -> file
-        for entry in sorted(os.listdir(root)):
-            m = re.fullmatch(r"(.+)\.2(\.gz)?", entry)
-            if m:
-                self.files.setdefault(m.group(1), root / entry)
-        if not self.files:
-            die(f"no section 2 pages in {root}")
-        self.pages: dict[Path, Page] = {}
-
-    def resolve(self, name: str) -> tuple[Page | None, list[str]]:
-        """The page that documents `name` and the page names passed on the way there (symbolic links, .so)."""
-        chain: list[str] = []
-        for _ in range(8):
-            chain.append(name)
-            file = self.files.get(name)
-            if file is None:
-                return None, chain
-            real = file.resolve()
-            target = re.fullmatch(r"(.+)\.2(\.gz)?", real.name)
-            if target and target.group(1) != name and real.parent == self.root.resolve():
-                chain.append(target.group(1))
-            if real in self.pages:
-                return self.pages[real], list(dict.fromkeys(chain))
-            lines = read_source(real)
-            redirect = next((m for m in (re.match(r"\.so\s+(?:man2/)?(\S+)\.2(?:\.gz)?\s*$", l) for l in lines[:5]) if m),
-                            None)
-            if redirect:
-                name = redirect.group(1)
-                continue
-            page = parse_page(real, lines)
-            self.pages[real] = page
-            return page, list(dict.fromkeys(chain))
-        return None, chain
-
-    def all_pages(self) -> list[Page]:
-        for name in self.files:
-            self.resolve(name)
-        return sorted(self.pages.values(), key=lambda p: p.path.name)
 
 
 def strace_version(root: Path) -> str:
@@ -434,7 +385,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("strace_source", type=Path, help="unpacked strace source tree (apt-get source strace)")
     ap.add_argument("--syscalls", type=Path, default=DATA_DIR / "syscalls.tsv")
-    ap.add_argument("--man-dir", type=Path, default=Path("/usr/share/man/man2"))
+    ap.add_argument("--man-dir", type=Path, default=MAN2_DIR)
     ap.add_argument("--out", type=Path, default=DATA_DIR / "syscall-args.tsv")
     ap.add_argument("--verbose", action="store_true", help="list the syscalls left without a row")
     args = ap.parse_args()
@@ -443,8 +394,8 @@ def main() -> None:
     if not syscalls:
         die("syscalls.tsv is empty; generate it first")
     nargs = strace_nargs(args.strace_source)
-    man = ManDir(args.man_dir)
-    all_pages = man.all_pages()
+    man = ManDir(args.man_dir, parse_page)
+    all_pages = sorted(man.all_pages(), key=lambda p: p.path.name)
 
     rows = []
     without = []
@@ -485,12 +436,12 @@ def main() -> None:
                  f"{len(chosen.params)}: {', '.join(chosen.params) or 'none'}")
         rows.append([name, ";".join(chosen.params) if chosen.params else "-"])
 
-    versions = sorted({p.version for p in man.pages.values() if p.version})
+    versions = man_versions(p.version for p in man.pages.values())
     count = write_tsv(
         args.out,
         [
             "Generated by tools/gen-syscall-args.py; do not edit.",
-            f"Source: SYNOPSIS prototypes of the section 2 manual pages ({', '.join(versions) or 'unknown version'}); "
+            f"Source: SYNOPSIS prototypes of the section 2 manual pages ({versions}); "
             "params = 'TYPE NAME' in order, ';'-separated; '-' = none.",
             f"Among a page's prototypes of a call, the one with the argument count of strace "
             f"{strace_version(args.strace_source)}'s syscall tables is preferred.",

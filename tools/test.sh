@@ -60,6 +60,15 @@ set +e
 ./phoebe fmt --check examples/*.phb stdlib/*.phb || status=1
 set -e
 
+step "the CLI packs as a .NET tool"
+if dotnet pack src/Phoebe.Cli/Phoebe.Cli.csproj -c Release --nologo -v q -o "$work/pack" >"$work/pack.log" 2>&1 \
+   && ls "$work"/pack/Phoebe.Cli.*.nupkg >/dev/null 2>&1; then
+  echo "packed $(basename "$work"/pack/Phoebe.Cli.*.nupkg)"
+else
+  cat "$work/pack.log"
+  status=1
+fi
+
 summary="$(grep -E '^(Passed|Failed)!' "$work/test.log" | tail -1 || true)"
 passed="$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary")"
 failed="$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")"

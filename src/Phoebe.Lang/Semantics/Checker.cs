@@ -722,8 +722,7 @@ public sealed class Checker
             if (info.Kind != (TermKind.PerCall | TermKind.Control)) continue;
             var perCall = FirstTerm(conjunct, TermKind.PerCall);
             var control = FirstTerm(conjunct, TermKind.Control);
-            string joiner = conjunct is BinaryExpr or UnaryExpr ? DescribeJoin(conjunct) : "one expression";
-            var labels = new List<DiagnosticLabel>();
+            string joiner = DescribeJoin(conjunct);
             bag.Add(new Diagnostic(D.MixedCondition, src, conjunct.Span,
                 $"this condition mixes the per-call term {Describe(perCall)} with the control term {Describe(control)} in {joiner}",
                 control is null ? ImmutableArray<DiagnosticLabel>.Empty
@@ -734,7 +733,7 @@ public sealed class Checker
         }
     }
 
-    private string DescribeJoin(ExprNode node) => node switch
+    private static string DescribeJoin(ExprNode node) => node switch
     {
         BinaryExpr b => $"one `{b.OpText}`",
         UnaryExpr u => $"one `{u.OpText}`",
