@@ -6,7 +6,7 @@
 //
 // Keywords are case-sensitive: clause keywords are upper case (RULE ON ENTRY
 // EXIT IF DO ENDRULE HEALTH EVERY TIMEOUT), action and operator words are lower
-// case (return delay signal log import and or not true false). Syscall names are
+// case (return delay signal log import and or not mod true false). Syscall names are
 // lower case, so `ON exit EXIT` reads unambiguously.
 grammar Phoebe;
 
@@ -73,7 +73,7 @@ expr
     | ident (DOT ident)*                                        # nameExpr
     | literal                                                   # literalExpr
     | op=(BANG | MINUS) operand=expr                            # unaryExpr
-    | left=expr op=(STAR | SLASH) right=expr                    # binaryExpr
+    | left=expr op=(STAR | SLASH | MOD) right=expr              # binaryExpr
     | left=expr op=(PLUS | MINUS) right=expr                    # binaryExpr
     | left=expr op=(TILDE | REGEX_MATCH) right=expr             # binaryExpr
     | left=expr op=(LT | LE | GT | GE) right=expr               # binaryExpr
@@ -127,6 +127,7 @@ LOG     : 'log' ;
 AND     : 'and' ;
 OR      : 'or' ;
 NOT     : 'not' ;
+MOD     : 'mod' ;
 TRUE    : 'true' ;
 FALSE   : 'false' ;
 

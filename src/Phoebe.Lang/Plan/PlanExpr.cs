@@ -51,6 +51,7 @@ internal static class PlanExprPrinter
     {
         BinaryOp.Multiply => "*",
         BinaryOp.Divide => "/",
+        BinaryOp.Modulo => "mod",
         BinaryOp.Add => "+",
         BinaryOp.Subtract => "-",
         BinaryOp.Less => "<",

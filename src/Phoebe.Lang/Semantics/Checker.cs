@@ -634,6 +634,7 @@ public sealed class Checker
         PhbType? result = (bin.Op, lt, rt) switch
         {
             (_, PhbType.Int, PhbType.Int) => PhbType.Int,
+            (BinaryOp.Modulo, _, _) => null,
             (BinaryOp.Add or BinaryOp.Subtract, PhbType.Duration, PhbType.Duration) => PhbType.Duration,
             (BinaryOp.Divide, PhbType.Duration, PhbType.Duration) => PhbType.Float,
             (BinaryOp.Multiply, PhbType.Duration, _) when rt.IsNumeric() => PhbType.Duration,
@@ -645,13 +646,14 @@ public sealed class Checker
         };
         if (result is not { } type)
         {
-            string hint = (lt == PhbType.Duration || rt == PhbType.Duration) ? "durations add to durations and scale by numbers: `2 * 10ms`" : "";
+            string hint = bin.Op == BinaryOp.Modulo ? "`mod` takes two integers, e.g. `call mod 10 == 0`"
+                : (lt == PhbType.Duration || rt == PhbType.Duration) ? "durations add to durations and scale by numbers: `2 * 10ms`" : "";
             return Mismatch(bin, scope, $"`{bin.OpText}` cannot combine {lt.Name()} and {rt.Name()}", hint);
         }
         Value? folded = null;
         if (l.Constant is { } a && r.Constant is { } b)
         {
-            bool divides = bin.Op == BinaryOp.Divide;
+            bool divides = bin.Op is BinaryOp.Divide or BinaryOp.Modulo;
             if (divides && b.AsDouble == 0)
             {
                 bag.Report(D.DivisionByZero, scope.Source, bin.Right.Span, "division by zero");
@@ -664,6 +666,7 @@ public sealed class Checker
                     BinaryOp.Add => a.Int + b.Int,
                     BinaryOp.Subtract => a.Int - b.Int,
                     BinaryOp.Multiply => a.Int * b.Int,
+                    BinaryOp.Modulo => b.Int == -1 ? 0 : a.Int % b.Int,
                     _ => b.Int == -1 ? -a.Int : a.Int / b.Int,
                 })),
                 PhbType.Duration => Value.OfDuration((long)Math.Clamp(Arith(bin.Op, a.AsDouble, b.AsDouble), long.MinValue / 2, long.MaxValue / 2)),

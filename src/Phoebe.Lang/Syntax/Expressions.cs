@@ -61,6 +61,8 @@ public enum BinaryOp
     Multiply,
     /// <summary><c>/</c></summary>
     Divide,
+    /// <summary><c>mod</c>: integer remainder.</summary>
+    Modulo,
     /// <summary><c>+</c></summary>
     Add,
     /// <summary><c>-</c></summary>

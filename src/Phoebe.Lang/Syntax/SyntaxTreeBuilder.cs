@@ -175,6 +175,7 @@ internal sealed class SyntaxTreeBuilder(SourceText source, DiagnosticBag bag)
     {
         PhoebeLexer.STAR => BinaryOp.Multiply,
         PhoebeLexer.SLASH => BinaryOp.Divide,
+        PhoebeLexer.MOD => BinaryOp.Modulo,
         PhoebeLexer.PLUS => BinaryOp.Add,
         PhoebeLexer.MINUS => BinaryOp.Subtract,
         PhoebeLexer.LT => BinaryOp.Less,
