@@ -115,7 +115,7 @@ public class FuzzTests(ITestOutputHelper output)
     private static readonly string[] Tokens =
     [
         "RULE", "ON", "ENTRY", "EXIT", "IF", "DO", "ENDRULE", "HEALTH", "EVERY", "TIMEOUT", "import", "return", "delay",
-        "signal", "log", "and", "or", "not", "true", "false", "openat", "read", "write", "futex", "%file", "%network",
+        "signal", "log", "and", "or", "not", "mod", "true", "false", "openat", "read", "write", "futex", "%file", "%network",
         "malloc@libc", "ENOENT", "EIO", "ETIMEDOUT", "SIGTERM", "arg0", "path", "rate", "observed.max", "call", "chance(",
         "(", ")", ",", ";", ".", "@", "%", "+", "-", "*", "/", "&&", "||", "!", "==", "!=", "<", "<=", ">", ">=", "~", "=~",
         "{", "}", "\"", "'", "\"str\"", "'raw'", "10ms", "5%", "0x1F", "1.5", "42", "#c\n", "//c\n", "\n", " ", "$\"{x}\"",
