@@ -21,10 +21,20 @@ public static class PhoebeCli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Phoebe: realistic system-call fault injection.\n\n" +
-            "Write rules in .phb files, check them, and (in later versions) inject them into programs.\n" +
+            "Write rules in .phb files, check them, and inject them into programs.\n" +
             "Language reference: docs/language.md");
         root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
         root.Subcommands.Add(FmtCommand.Create(stdout, stderr));
+
+        // Everything after `--` is the target command of `run`, never Phoebe's options.
+        string[] target = [];
+        int separator = Array.IndexOf(args, "--");
+        if (separator >= 0 && args.Length > 0 && args[0] == "run")
+        {
+            target = args[(separator + 1)..];
+            args = args[..separator];
+        }
+        root.Subcommands.Add(RunCommand.Create(stdout, stderr, () => target));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -44,8 +44,22 @@ public static class PhoebeCompiler
     public static CompilationResult Compile(SourceText root, SourceResolver? resolver = null, string? key = null)
     {
         resolver ??= new SourceResolver();
+        return Compile([(root, key ?? Path.GetFullPath(root.Path, resolver.BaseDirectory))], resolver);
+    }
+
+    /// <summary>
+    /// Compiles several roots into one plan (e.g. the rule files and <c>-e</c> rules of
+    /// <c>phoebe run</c>): a file imported by several roots is loaded once, and names must
+    /// be unique across all of them. <see cref="CompilationResult.Root"/> is the first root.
+    /// </summary>
+    public static CompilationResult Compile(IReadOnlyList<(SourceText Source, string Key)> roots, SourceResolver? resolver = null)
+    {
+        resolver ??= new SourceResolver();
         var bag = new DiagnosticBag();
-        var files = new ImportLoader(resolver, bag).Load(root, key ?? Path.GetFullPath(root.Path, resolver.BaseDirectory));
+        var loader = new ImportLoader(resolver, bag);
+        foreach (var (source, key) in roots) loader.Load(source, key);
+        var files = loader.Files;
+        var root = roots.Count > 0 ? roots[0].Source : null;
 
         var model = new SemanticModel();
         new Checker(bag, model).Check(files);
@@ -76,9 +90,12 @@ internal sealed class ImportLoader(SourceResolver resolver, DiagnosticBag bag)
     private readonly HashSet<string> done = new(StringComparer.Ordinal);
     private readonly List<(string Key, SourceText Source)> stack = new();
 
+    /// <summary>Everything loaded so far, imported files before their importers.</summary>
+    public IReadOnlyList<PhbFile> Files => ordered;
+
     public IReadOnlyList<PhbFile> Load(SourceText root, string key)
     {
-        Visit(root, key);
+        if (!done.Contains(key)) Visit(root, key);
         return ordered;
     }
 

@@ -1,0 +1,249 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using Phoebe.Lang.Catalog;
+using Phoebe.Lang.Plan;
+using Phoebe.Lang.Syntax;
+
+namespace Phoebe.Runtime.Injection;
+
+/// <summary>Settings of an injection engine.</summary>
+public sealed class InjectionOptions
+{
+    /// <summary>Seed of <c>chance()</c>: the same seed and call sequence give the same injections.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Where injections are logged (JSON lines), if anywhere.</summary>
+    public InjectionLog? Log { get; init; }
+
+    /// <summary>Receives the text of <c>log "..."</c> actions with their context.</summary>
+    public Action<string>? OnLogAction { get; init; }
+
+    /// <summary>
+    /// Let the kernel fail unconditional ENTRY errno rules (SECCOMP_RET_ERRNO), with no
+    /// stop and no counters. Off when rules must stay changeable while the target runs.
+    /// </summary>
+    public bool InKernelErrno { get; init; } = true;
+}
+
+/// <summary>What to do with a call at its entry.</summary>
+internal readonly record struct EntryDecision(long? Return, long DelayNanoseconds, int[]? Signals, bool WantExit);
+
+/// <summary>What to do with a call at its exit.</summary>
+internal readonly record struct ExitDecision(long? Return, long DelayNanoseconds, int[]? Signals);
+
+/// <summary>
+/// Decides, for each traced call, which rules act and how. Holds the live rule
+/// table: rules can be added, removed, enabled and disabled while a target runs
+/// (the table is swapped atomically; the tracer thread reads a snapshot per call).
+///
+/// Order: rules are consulted in plan order; every matching rule's delays, signals
+/// and logs apply; the first matching rule's <c>return</c> wins.
+/// </summary>
+public sealed class InjectionEngine
+{
+    private static readonly FrozenDictionary<int, string> NamesByNumber = SyscallTable.All
+        .Where(s => s.X86_64Number is not null)
+        .ToFrozenDictionary(s => s.X86_64Number!.Value, s => s.Name);
+
+    private readonly InjectionOptions options;
+    private readonly ConditionEvaluator evaluator;
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly object gate = new();
+    private volatile RuleTable table;
+    private readonly ControlState control;
+
+    /// <summary>Creates an engine with the given rules.</summary>
+    public InjectionEngine(IEnumerable<RulePlan> rules, InjectionOptions options)
+    {
+        this.options = options;
+        evaluator = new ConditionEvaluator(new SeededRandom(options.Seed));
+        control = new ControlState(clock);
+        var list = new List<RuleRuntime>();
+        foreach (var rule in rules) list.Add(new RuleRuntime(rule, options.InKernelErrno && IsInKernel(rule)));
+        table = RuleTable.Build(list);
+    }
+
+    /// <summary>The rules with their live counters, in order.</summary>
+    public IReadOnlyList<RuleRuntime> Rules => table.All;
+
+    /// <summary>Time since the engine started.</summary>
+    public TimeSpan Elapsed => clock.Elapsed;
+
+    /// <summary>The syscall name of an x86_64 number.</summary>
+    public static string SyscallName(int nr) => NamesByNumber.TryGetValue(nr, out var n) ? n : $"syscall_{nr}";
+
+    /// <summary>Adds a rule (it must trace only syscalls the running target's filter traces).</summary>
+    public void AddRule(RulePlan rule)
+    {
+        lock (gate)
+        {
+            if (table.All.Any(r => r.Name == rule.Name)) throw new ArgumentException($"there is already a rule named `{rule.Name}`");
+            table = RuleTable.Build(table.All.Append(new RuleRuntime(rule, inKernel: false)).ToList());
+        }
+    }
+
+    /// <summary>Removes a rule; false when there is none of that name.</summary>
+    public bool RemoveRule(string name)
+    {
+        lock (gate)
+        {
+            var rest = table.All.Where(r => r.Name != name).ToList();
+            if (rest.Count == table.All.Count) return false;
+            table = RuleTable.Build(rest);
+            return true;
+        }
+    }
+
+    /// <summary>Enables or disables a rule; false when there is none of that name.</summary>
+    public bool SetEnabled(string name, bool enabled)
+    {
+        lock (gate)
+        {
+            var rule = table.All.FirstOrDefault(r => r.Name == name);
+            if (rule is null) return false;
+            rule.Enabled = enabled;
+            table = RuleTable.Build(table.All.ToList());
+            return true;
+        }
+    }
+
+    /// <summary>The seccomp action per syscall number for a launched target.</summary>
+    public IReadOnlyDictionary<int, SeccompAction> FilterActions()
+    {
+        var actions = new Dictionary<int, SeccompAction>();
+        foreach (var rule in table.All)
+        {
+            foreach (var sc in rule.Plan.Syscalls)
+            {
+                if (sc.X86_64 is not { } nr) continue;
+                var want = rule.InKernel ? SeccompAction.Errno(((ReturnErrnoAction)rule.Plan.Actions[0]).Number) : SeccompAction.Trace;
+                // The first rule on a syscall decides in the kernel only if every rule on it could.
+                if (!actions.TryGetValue(nr, out var have)) actions[nr] = want;
+                else if (have != want && (have == SeccompAction.Trace || want == SeccompAction.Trace)) actions[nr] = SeccompAction.Trace;
+            }
+        }
+        return actions;
+    }
+
+    /// <summary>The syscall reference (fd and path arguments) for a number, if any rule names it.</summary>
+    internal SyscallRef? SyscallOf(int nr) => table.Syscalls.TryGetValue(nr, out var s) ? s : null;
+
+    internal bool HasExitRules(int nr) => table.Exit.ContainsKey(nr);
+
+    internal EntryDecision OnEntry(int nr, TraceeCall call)
+    {
+        var t = table;
+        long? ret = null;
+        long delay = 0;
+        List<int>? signals = null;
+        if (t.Entry.TryGetValue(nr, out var rules))
+        {
+            foreach (var rule in rules) Apply(rule, nr, call, ref ret, ref delay, ref signals, original: null);
+        }
+        return new EntryDecision(ret, delay, signals?.ToArray(), ret is null && t.Exit.ContainsKey(nr));
+    }
+
+    internal ExitDecision OnExit(int nr, TraceeCall call)
+    {
+        long? ret = null;
+        long delay = 0;
+        List<int>? signals = null;
+        if (table.Exit.TryGetValue(nr, out var rules))
+        {
+            foreach (var rule in rules) Apply(rule, nr, call, ref ret, ref delay, ref signals, original: call.Retval);
+        }
+        return new ExitDecision(ret, delay, signals?.ToArray());
+    }
+
+    private void Apply(RuleRuntime rule, int nr, TraceeCall call, ref long? ret, ref long delay, ref List<int>? signals, long? original)
+    {
+        if (!rule.Enabled || rule.InKernel) return;
+        call.Call = rule.CountCall(nr);
+        call.Injected = rule.Injected;
+        // By default EXIT rules replace only results that succeeded naturally.
+        bool replaces = rule.Plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
+        if (original is { } r && replaces && r is >= -4095 and <= -1) return;
+        if (rule.Plan.Control is { } c && !evaluator.ControlHolds(c, control)) return;
+        if (!evaluator.Matches(rule.Plan.Filter, call, control)) return;
+        rule.CountMatch();
+        var now = clock.Elapsed;
+        foreach (var action in rule.Plan.Actions)
+        {
+            switch (action)
+            {
+                case ReturnErrnoAction e when ret is null:
+                    ret = -e.Number;
+                    break;
+                case ReturnValueAction v when ret is null:
+                    ret = v.Value;
+                    break;
+                case DelayPlanAction d:
+                    delay += d.Nanoseconds;
+                    break;
+                case SignalPlanAction s:
+                    (signals ??= new List<int>()).Add(s.Number);
+                    break;
+                case LogPlanAction l:
+                    options.OnLogAction?.Invoke($"[{rule.Name}] {l.Message} ({SyscallName(nr)} by pid {call.Pid}, tid {call.Tid})");
+                    break;
+                default:
+                    continue; // a later rule's return: the first one won
+            }
+            options.Log?.Write(new InjectionEvent(DateTimeOffset.UtcNow, call.Pid, call.Tid, SyscallName(nr), call.Arguments(),
+                call.Path, rule.Name, action.ToString()!, original));
+        }
+        rule.CountInjection(now);
+    }
+
+    private static bool IsInKernel(RulePlan rule) =>
+        rule.Phase == Phase.Entry && rule.Filter is null && rule.Control is null && rule.Functions.IsEmpty
+        && rule.Actions.Length == 1 && rule.Actions[0] is ReturnErrnoAction
+        && rule.Backends.Length > 0 && rule.Backends[0].Backend == Backend.SeccompErrno;
+
+    /// <summary>An immutable view of the rules, indexed by syscall number and phase.</summary>
+    private sealed class RuleTable
+    {
+        public required IReadOnlyList<RuleRuntime> All { get; init; }
+        public required FrozenDictionary<int, RuleRuntime[]> Entry { get; init; }
+        public required FrozenDictionary<int, RuleRuntime[]> Exit { get; init; }
+        public required FrozenDictionary<int, SyscallRef> Syscalls { get; init; }
+
+        public static RuleTable Build(List<RuleRuntime> rules)
+        {
+            var entry = new Dictionary<int, List<RuleRuntime>>();
+            var exit = new Dictionary<int, List<RuleRuntime>>();
+            var syscalls = new Dictionary<int, SyscallRef>();
+            foreach (var rule in rules)
+            {
+                foreach (var sc in rule.Plan.Syscalls)
+                {
+                    if (sc.X86_64 is not { } nr) continue;
+                    syscalls.TryAdd(nr, sc);
+                    if (!rule.Enabled) continue;
+                    var target = rule.Plan.Phase == Phase.Exit ? exit : entry;
+                    if (!target.TryGetValue(nr, out var list)) target[nr] = list = new List<RuleRuntime>();
+                    list.Add(rule);
+                }
+            }
+            return new RuleTable
+            {
+                All = rules,
+                Entry = entry.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
+                Exit = exit.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
+                Syscalls = syscalls.ToFrozenDictionary(),
+            };
+        }
+    }
+
+    /// <summary>Control terms. rate and observed.* come with profiles (a later issue).</summary>
+    private sealed class ControlState(Stopwatch clock) : IControlContext
+    {
+        public TimeSpan Elapsed => clock.Elapsed;
+        public double Rate => 0;
+        public double ObservedMin => 0;
+        public double ObservedMean => 0;
+        public double ObservedMax => 0;
+        public double ObservedVar => 0;
+        public long ObservedCount => 0;
+    }
+}

@@ -1,0 +1,70 @@
+using Phoebe.Lang.Plan;
+
+namespace Phoebe.Runtime.Injection;
+
+/// <summary>
+/// A rule loaded into the engine with its live counters. Counters are written
+/// only by the tracer thread; other threads read them (64-bit reads are atomic).
+/// </summary>
+public sealed class RuleRuntime
+{
+    private readonly Dictionary<int, long> callsBySyscall = new();
+    private long calls;
+    private long matched;
+    private long injected;
+    private long firstInjectionTicks = -1;
+    private long lastInjectionTicks = -1;
+
+    internal RuleRuntime(RulePlan plan, bool inKernel)
+    {
+        Plan = plan;
+        InKernel = inKernel;
+    }
+
+    /// <summary>The rule's plan.</summary>
+    public RulePlan Plan { get; }
+
+    /// <summary>The rule's name.</summary>
+    public string Name => Plan.Name;
+
+    /// <summary>True when the kernel's seccomp filter fails its calls itself (no counters then).</summary>
+    public bool InKernel { get; }
+
+    /// <summary>Whether the rule acts; disabled rules still count nothing.</summary>
+    public bool Enabled { get; internal set; } = true;
+
+    /// <summary>Calls of the rule's syscalls seen while enabled.</summary>
+    public long Calls => Volatile.Read(ref calls);
+
+    /// <summary>Calls whose conditions held.</summary>
+    public long Matched => Volatile.Read(ref matched);
+
+    /// <summary>Times the rule acted (returned, delayed, signalled or logged).</summary>
+    public long Injected => Volatile.Read(ref injected);
+
+    /// <summary>Time of the first injection since the engine started, if any.</summary>
+    public TimeSpan? FirstInjection => Ticks(Volatile.Read(ref firstInjectionTicks));
+
+    /// <summary>Time of the last injection since the engine started, if any.</summary>
+    public TimeSpan? LastInjection => Ticks(Volatile.Read(ref lastInjectionTicks));
+
+    private static TimeSpan? Ticks(long t) => t < 0 ? null : TimeSpan.FromTicks(t);
+
+    /// <summary>Counts one call of <paramref name="nr"/>; returns its 1-based number for this rule and syscall.</summary>
+    internal long CountCall(int nr)
+    {
+        calls++;
+        callsBySyscall.TryGetValue(nr, out long n);
+        callsBySyscall[nr] = ++n;
+        return n;
+    }
+
+    internal void CountMatch() => matched++;
+
+    internal void CountInjection(TimeSpan at)
+    {
+        injected++;
+        if (firstInjectionTicks < 0) firstInjectionTicks = at.Ticks;
+        lastInjectionTicks = at.Ticks;
+    }
+}
