@@ -104,9 +104,16 @@ public sealed class PtraceSession
         if (Ptrace(PTRACE_SEIZE, pid, IntPtr.Zero, TraceOptions) == -1)
         {
             int errno = LastErrno;
+            // The launcher exits at once when the program cannot be run (127/126, with its own
+            // message); it is then a zombie and cannot be seized: its exit code is the answer.
+            if (WaitPid(pid, out int early, WNOHANG) == pid && WIfExited(early))
+            {
+                if (File.Exists(filterFile)) File.Delete(filterFile);
+                return WExitStatus(early);
+            }
             Kill(pid, SIGKILL);
             WaitPid(pid, out _, 0);
-            File.Delete(filterFile);
+            if (File.Exists(filterFile)) File.Delete(filterFile);
             throw new InjectionException(errno == EPERM
                 ? "not permitted to trace the target: ptrace needs CAP_SYS_PTRACE or a permissive kernel.yama.ptrace_scope"
                 : $"cannot trace the target: {StrError(errno)}");
