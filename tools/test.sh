@@ -69,10 +69,10 @@ else
   status=1
 fi
 
-summary="$(grep -E '^(Passed|Failed)!' "$work/test.log" | tail -1 || true)"
-passed="$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$summary")"
-failed="$(sed -nE 's/.*Failed: *([0-9]+),.*/\1/p' <<<"$summary")"
-skipped="$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$summary")"
+# One summary line per test assembly: add them up.
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)!' "$work/test.log" | awk '
+  { for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+  END { print p + 0, f + 0, s + 0 }')
 echo
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "$status" -eq 0 ] || echo "FAILED (see above)" >&2

@@ -687,13 +687,19 @@ public sealed class Checker
 
     private static bool ValuesEqual(Value a, Value b) => a.Type switch
     {
+        // Two ints compare exactly (as the runtime and seccomp do), not through doubles.
+        PhbType.Int when b.Type == PhbType.Int => a.Int == b.Int,
         _ when a.Type.IsNumeric() && b.Type.IsNumeric() => a.AsDouble == b.AsDouble,
         PhbType.String => a.Text == b.Text,
         PhbType.Bool => a.Bool == b.Bool,
         _ => a.Int == b.Int,
     };
 
-    private static int Compare(Value a, Value b) => a.Type == PhbType.Duration ? a.Int.CompareTo(b.Int) : a.AsDouble.CompareTo(b.AsDouble);
+    private static int Compare(Value a, Value b) => (a.Type, b.Type) switch
+    {
+        (PhbType.Duration, _) or (PhbType.Int, PhbType.Int) => a.Int.CompareTo(b.Int),
+        _ => a.AsDouble.CompareTo(b.AsDouble),
+    };
 
     private static bool IsValidRegex(string pattern, out string? why)
     {

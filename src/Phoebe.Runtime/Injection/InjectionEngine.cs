@@ -59,7 +59,7 @@ public sealed class InjectionEngine
         evaluator = new ConditionEvaluator(new SeededRandom(options.Seed));
         control = new ControlState(clock);
         var list = new List<RuleRuntime>();
-        foreach (var rule in rules) list.Add(new RuleRuntime(rule, options.InKernelErrno && IsInKernel(rule)));
+        foreach (var rule in rules) list.Add(Load(rule, options.InKernelErrno && IsInKernel(rule)));
         table = RuleTable.Build(list);
     }
 
@@ -78,7 +78,7 @@ public sealed class InjectionEngine
         lock (gate)
         {
             if (table.All.Any(r => r.Name == rule.Name)) throw new ArgumentException($"there is already a rule named `{rule.Name}`");
-            table = RuleTable.Build(table.All.Append(new RuleRuntime(rule, inKernel: false)).ToList());
+            table = RuleTable.Build(table.All.Append(Load(rule, inKernel: false)).ToList());
         }
     }
 
@@ -105,6 +105,14 @@ public sealed class InjectionEngine
             table = RuleTable.Build(table.All.ToList());
             return true;
         }
+    }
+
+    private RuleRuntime Load(RulePlan rule, bool inKernel)
+    {
+        // Compile regexes now, not at the first traced call.
+        evaluator.Prepare(rule.Filter);
+        evaluator.Prepare(rule.Control);
+        return new RuleRuntime(rule, inKernel);
     }
 
     /// <summary>The seccomp action per syscall number for a launched target.</summary>
@@ -161,8 +169,7 @@ public sealed class InjectionEngine
         call.Call = rule.CountCall(nr);
         call.Injected = rule.Injected;
         // By default EXIT rules replace only results that succeeded naturally.
-        bool replaces = rule.Plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
-        if (original is { } r && replaces && r is >= -4095 and <= -1) return;
+        if (original is { } r && rule.Replaces && r is >= -4095 and <= -1) return;
         if (rule.Plan.Control is { } c && !evaluator.ControlHolds(c, control)) return;
         if (!evaluator.Matches(rule.Plan.Filter, call, control)) return;
         rule.CountMatch();

@@ -19,7 +19,11 @@ public sealed class RuleRuntime
     {
         Plan = plan;
         InKernel = inKernel;
+        Replaces = plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
     }
+
+    /// <summary>True when the rule returns a value (EXIT rules then replace only natural successes).</summary>
+    public bool Replaces { get; }
 
     /// <summary>The rule's plan.</summary>
     public RulePlan Plan { get; }
