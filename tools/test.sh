@@ -24,8 +24,10 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v strace >/dev/null 2>&1 || missing+=(strace)            # the differential tests' reference
+[ -f "/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a" ] || missing+=(libc6-dev)  # static test targets
 [ -f /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
 [ -e /usr/share/man/man2/openat.2.gz ] || [ -e /usr/share/man/man2/open.2.gz ] || missing+=(manpages-dev)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -48,7 +50,7 @@ else
   echo "SKIPPED: cannot fetch strace's Debian source package ($(tail -1 "$work/fetch.log")); the committed tables were not re-derived"
 fi
 
-step "unit, golden, CLI and fuzz tests"
+step "unit, golden, CLI, fuzz, injection and strace-differential tests"
 set +e
 dotnet test Phoebe.sln -c Release --nologo 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
