@@ -35,6 +35,7 @@ public static class PhoebeCli
             args = args[..separator];
         }
         root.Subcommands.Add(RunCommand.Create(stdout, stderr, () => target));
+        root.Subcommands.Add(AttachCommand.Create(stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

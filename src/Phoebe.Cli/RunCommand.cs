@@ -94,7 +94,7 @@ internal static class RunCommand
         return exitCode;
     }
 
-    private static InjectionPlan? Compile(string[] files, string[] inlineRules, bool quiet, TextWriter stderr)
+    internal static InjectionPlan? Compile(string[] files, string[] inlineRules, bool quiet, TextWriter stderr)
     {
         var resolver = new SourceResolver();
         var roots = new List<(SourceText, string)>();
@@ -120,7 +120,7 @@ internal static class RunCommand
         return result.HasErrors ? null : result.Plan;
     }
 
-    private static bool Unsupported(InjectionPlan plan, TextWriter stderr)
+    internal static bool Unsupported(InjectionPlan plan, TextWriter stderr)
     {
         foreach (var rule in plan.Rules)
         {
@@ -135,7 +135,7 @@ internal static class RunCommand
         return false;
     }
 
-    private static void WriteSummary(TextWriter stderr, InjectionEngine engine, ulong seed, int exitCode, bool json)
+    internal static void WriteSummary(TextWriter stderr, InjectionEngine engine, ulong seed, int? exitCode, bool json, string? headline = null)
     {
         if (json)
         {
@@ -144,7 +144,7 @@ internal static class RunCommand
             {
                 w.WriteStartObject();
                 w.WriteNumber("seed", seed);
-                w.WriteNumber("exitCode", exitCode);
+                if (exitCode is { } code) w.WriteNumber("exitCode", code); else w.WriteNull("exitCode");
                 w.WriteNumber("elapsedSeconds", Math.Round(engine.Elapsed.TotalSeconds, 3));
                 w.WriteStartArray("rules");
                 foreach (var r in engine.Rules)
@@ -178,7 +178,7 @@ internal static class RunCommand
             stderr.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
             return;
         }
-        stderr.WriteLine($"phoebe: target exited with {exitCode} after {engine.Elapsed.TotalSeconds:0.000} s (seed {seed})");
+        stderr.WriteLine(headline ?? $"phoebe: target exited with {exitCode} after {engine.Elapsed.TotalSeconds:0.000} s (seed {seed})");
         var rows = new List<string[]> { new[] { "rule", "syscalls", "phase", "calls", "matched", "injected", "first", "last" } };
         foreach (var r in engine.Rules)
         {
@@ -200,8 +200,9 @@ internal static class RunCommand
     private static string Seconds(TimeSpan? t) => t is { } v ? $"{v.TotalSeconds:0.000}s" : "-";
 
     /// <summary>
-    /// Ctrl-C reaches the target too (same process group): Phoebe lets the target
-    /// handle it and waits; a second Ctrl-C, SIGTERM or SIGHUP kill the target.
+    /// The first SIGINT is passed on to the target (Ctrl-C in a terminal reaches it
+    /// anyway) and Phoebe waits for it to exit; a second SIGINT, SIGTERM or SIGHUP
+    /// kill the target: it never outlives Phoebe.
     /// </summary>
     private sealed class PhoebeSessionSignals(PtraceSession session)
     {
@@ -213,6 +214,7 @@ internal static class RunCommand
             {
                 ctx.Cancel = true;
                 if (Interlocked.Increment(ref interrupts) > 1) session.KillAll();
+                else session.InterruptTarget();
             });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
             {

@@ -28,6 +28,10 @@ public sealed class PtraceSession
     private readonly PriorityQueue<PendingResume, long> delayed = new();
     private volatile bool killRequested;
     private int rootPid;
+    private bool attached;
+    private bool detaching;
+    private int wakerPid;
+    private bool rootExited;
 
     /// <summary>Creates a session for an engine.</summary>
     public PtraceSession(InjectionEngine engine)
@@ -53,19 +57,53 @@ public sealed class PtraceSession
     /// (128 + signal when a signal killed it). Throws <see cref="InjectionException"/>
     /// when the target cannot be started or traced.
     /// </summary>
-    public int Run(LaunchSpec spec)
+    public int Run(LaunchSpec spec) => OnTracerThread(() => TraceLoop(spec));
+
+    /// <summary>
+    /// Attaches to every thread of <paramref name="pid"/> (and the children it creates)
+    /// until <see cref="Detach"/> is called or <paramref name="duration"/> elapses, then
+    /// detaches so that every thread resumes as if Phoebe had never been there.
+    /// Returns the target's exit code if it exited while attached, else null.
+    /// </summary>
+    public int? Attach(int pid, TimeSpan? duration)
+    {
+        int? exit = null;
+        OnTracerThread(() =>
+        {
+            exit = AttachLoop(pid, duration);
+            return 0;
+        });
+        return exit;
+    }
+
+    /// <summary>Sends SIGINT to the launched process (from any thread), as Ctrl-C would.</summary>
+    public void InterruptTarget()
+    {
+        int pid = rootPid;
+        if (pid > 0 && !attached) Kill(pid, 2);
+    }
+
+    /// <summary>Ends an attach session (from any thread): the tracer detaches from everything.</summary>
+    public void Detach()
+    {
+        detaching = true;
+        int w = wakerPid;
+        if (w > 0) Kill(w, SIGKILL);
+    }
+
+    private int OnTracerThread(Func<int> body)
     {
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
             throw new InjectionException($"injection supports x86_64 only for now (this is {RuntimeInformation.ProcessArchitecture})");
         }
-        int exitCode = 0;
+        int result = 0;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                exitCode = TraceLoop(spec);
+                result = body();
             }
             catch (Exception e)
             {
@@ -80,7 +118,7 @@ public sealed class PtraceSession
         thread.Join();
         if (failure is InjectionException) throw failure;
         if (failure != null) throw new InvalidOperationException("the tracer failed", failure);
-        return exitCode;
+        return result;
     }
 
     private int TraceLoop(LaunchSpec spec)
@@ -120,7 +158,109 @@ public sealed class PtraceSession
         }
         liveTids[pid] = 0;
         threads[pid] = new ThreadState(pid);
+        int rootStatus = Serve();
+        if (File.Exists(filterFile)) File.Delete(filterFile);
+        return WIfExited(rootStatus) ? WExitStatus(rootStatus) : 128 + WTermSig(rootStatus);
+    }
 
+    private int? AttachLoop(int pid, TimeSpan? duration)
+    {
+        attached = true;
+        rootPid = pid;
+        if (!Directory.Exists($"/proc/{pid}")) throw new InjectionException($"no such process: {pid}");
+        if (pid == Environment.ProcessId) throw new InjectionException("Phoebe cannot attach to itself");
+        int tracer = ReadStatusField(pid, "TracerPid:");
+        if (tracer > 0)
+        {
+            // TracerPid names the tracing thread; users know processes.
+            int owner = ReadStatusField(tracer, "Tgid:");
+            if (owner > 0) tracer = owner;
+            string name = File.Exists($"/proc/{tracer}/comm") ? File.ReadAllText($"/proc/{tracer}/comm").Trim() : "?";
+            throw new InjectionException($"process {pid} is already traced by pid {tracer} ({name}); a process has one tracer at a time");
+        }
+        // A child of ours whose death wakes the tracer from waitpid when it is time to detach.
+        if (Spawn("sleep", ["sleep", "infinity"], [], out wakerPid) != 0) throw new InjectionException("cannot start the waker process (sleep)");
+        if (duration is { } d)
+        {
+            var timer = new Thread(() =>
+            {
+                Thread.Sleep(d);
+                Detach();
+            }) { IsBackground = true, Name = "phoebe-duration" };
+            timer.Start();
+        }
+        try
+        {
+            SeizeAllThreads(pid);
+        }
+        catch
+        {
+            Kill(wakerPid, SIGKILL);
+            WaitPid(wakerPid, out _, 0);
+            throw;
+        }
+        int status = Serve();
+        return rootExited ? (WIfExited(status) ? WExitStatus(status) : 128 + WTermSig(status)) : null;
+    }
+
+    private void SeizeAllThreads(int pid)
+    {
+        const int options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+        // Threads may be created while we attach: scan until a pass finds nothing new.
+        bool found = true;
+        while (found)
+        {
+            found = false;
+            string[] tasks;
+            try
+            {
+                tasks = Directory.GetDirectories($"/proc/{pid}/task");
+            }
+            catch (DirectoryNotFoundException)
+            {
+                throw new InjectionException($"no such process: {pid}");
+            }
+            foreach (var dir in tasks)
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out int tid) || threads.ContainsKey(tid)) continue;
+                if (Ptrace(PTRACE_SEIZE, tid, IntPtr.Zero, options) == -1)
+                {
+                    int errno = LastErrno;
+                    if (errno == ESRCH && threads.Count > 0) continue; // a thread that just exited
+                    foreach (var t in threads.Keys) Ptrace(PTRACE_DETACH, t, IntPtr.Zero, IntPtr.Zero);
+                    throw new InjectionException(errno switch
+                    {
+                        EPERM => $"not permitted to trace process {pid}: ptrace needs CAP_SYS_PTRACE (run as root) or kernel.yama.ptrace_scope=0 for a process that is not your descendant",
+                        ESRCH => $"no such process: {pid}",
+                        _ => $"cannot trace process {pid}: {StrError(errno)}",
+                    });
+                }
+                threads[tid] = new ThreadState(tid) { Tgid = pid };
+                liveTids[tid] = 0;
+                Ptrace(PTRACE_INTERRUPT, tid, IntPtr.Zero, IntPtr.Zero);
+                found = true;
+            }
+        }
+    }
+
+    private static int ReadStatusField(int pid, string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith(field, StringComparison.Ordinal) && int.TryParse(line.AsSpan(field.Length).Trim(), out int v)) return v;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return 0;
+    }
+
+    /// <summary>Serves stops until no tracee is left; returns the root's wait status.</summary>
+    private int Serve()
+    {
         int rootStatus = 0;
         while (true)
         {
@@ -139,11 +279,23 @@ public sealed class PtraceSession
                 if (errno == ECHILD) break;
                 throw new InjectionException($"waitpid failed: {StrError(errno)}");
             }
+            if (tid == wakerPid)
+            {
+                wakerPid = 0;
+                BeginDetach();
+                if (threads.Count == 0) break;
+                continue;
+            }
             if (WIfExited(status) || WIfSignaled(status))
             {
                 threads.Remove(tid);
                 liveTids.TryRemove(tid, out _);
-                if (tid == rootPid) rootStatus = status;
+                if (tid == rootPid)
+                {
+                    rootStatus = status;
+                    rootExited = true;
+                }
+                if (attached && threads.Count == 0) break;
                 continue;
             }
             if (!WIfStopped(status)) continue;
@@ -158,9 +310,24 @@ public sealed class PtraceSession
                 continue;
             }
             HandleStop(tid, status);
+            if (attached && detaching && threads.Count == 0) break;
         }
-        if (File.Exists(filterFile)) File.Delete(filterFile);
-        return WIfExited(rootStatus) ? WExitStatus(rootStatus) : 128 + WTermSig(rootStatus);
+        if (wakerPid > 0)
+        {
+            Kill(wakerPid, SIGKILL);
+            WaitPid(wakerPid, out _, 0);
+            wakerPid = 0;
+        }
+        return rootStatus;
+    }
+
+    /// <summary>Stops every thread so that it can be detached at its next stop.</summary>
+    private void BeginDetach()
+    {
+        detaching = true;
+        // Delayed threads are stopped in our hands: let them go now.
+        while (delayed.TryDequeue(out var pending, out _)) Continue(pending.Tid, 0, pending.ToExit);
+        foreach (var tid in threads.Keys) Ptrace(PTRACE_INTERRUPT, tid, IntPtr.Zero, IntPtr.Zero);
     }
 
     private void HandleStop(int tid, int status)
@@ -170,12 +337,16 @@ public sealed class PtraceSession
         var state = threads[tid];
         if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP)
         {
-            OnSeccompStop(tid, state);
+            OnEntry(tid, state);
             return;
         }
         if (sig == (SIGTRAP | 0x80))
         {
-            OnSyscallExit(tid, state);
+            // Launched targets stop at exit only when we asked after a seccomp stop;
+            // attached ones stop at every entry and exit.
+            bool entry = attached && SyscallStopKind(tid) == PTRACE_SYSCALL_INFO_ENTRY;
+            if (entry) OnEntry(tid, state);
+            else OnExit(tid, state);
             return;
         }
         if (sig == SIGTRAP && ev is PTRACE_EVENT_FORK or PTRACE_EVENT_VFORK or PTRACE_EVENT_CLONE)
@@ -185,62 +356,80 @@ public sealed class PtraceSession
                 int c = (int)child;
                 if (!threads.ContainsKey(c)) threads[c] = new ThreadState(c);
                 liveTids[c] = 0;
+                // A child created while detaching is detached at its first stop.
+                if (detaching) Ptrace(PTRACE_INTERRUPT, c, IntPtr.Zero, IntPtr.Zero);
             }
-            Resume(tid, PTRACE_CONT, 0);
+            Continue(tid, 0, state.AwaitingExit);
             return;
         }
         if (sig == SIGTRAP && ev is PTRACE_EVENT_EXEC or PTRACE_EVENT_VFORK_DONE or PTRACE_EVENT_EXIT)
         {
             state.Tgid = 0; // re-read: exec may change the thread's identity
-            Resume(tid, PTRACE_CONT, 0);
+            Continue(tid, 0, state.AwaitingExit);
             return;
         }
         if (ev == PTRACE_EVENT_STOP)
         {
             // Group-stop (SIGSTOP and friends): stay stopped until SIGCONT, as without Phoebe.
-            if (sig is SIGSTOP or SIGTSTP or SIGTTIN or SIGTTOU) Ptrace(PTRACE_LISTEN, tid, IntPtr.Zero, IntPtr.Zero);
-            else Resume(tid, PTRACE_CONT, 0);
+            if (sig is SIGSTOP or SIGTSTP or SIGTTIN or SIGTTOU && !detaching) Ptrace(PTRACE_LISTEN, tid, IntPtr.Zero, IntPtr.Zero);
+            else Continue(tid, 0, state.AwaitingExit);
             return;
         }
         // A signal for the tracee: deliver it.
-        Resume(tid, PTRACE_CONT, sig);
+        Continue(tid, sig, state.AwaitingExit);
     }
 
-    private void OnSeccompStop(int tid, ThreadState state)
+    /// <summary>A syscall entry: a seccomp stop (launched) or a syscall-entry stop (attached).</summary>
+    private void OnEntry(int tid, ThreadState state)
     {
         if (!GetRegs(tid, out var regs))
         {
-            Resume(tid, PTRACE_CONT, 0);
+            Continue(tid, 0, false);
             return;
         }
         int nr = (int)regs.OrigRax;
         var call = new TraceeCall(state.GetTgid(), tid, regs, engine.SyscallOf(nr), retval: null);
         var decision = engine.OnEntry(nr, call);
+        state.PendingExit = -1;
+        state.PendingReturn = null;
         if (decision.Return is { } value)
         {
-            // Skip the syscall (number -1) and make it return the value.
+            // Skip the syscall (number -1) and make it return the value. A launched
+            // target's seccomp stop takes the value as is; an attached thread's
+            // syscall-entry stop gets it at the exit stop.
             regs.OrigRax = ulong.MaxValue;
             regs.Rax = (ulong)value;
             SetRegs(tid, regs);
+            if (attached) state.PendingReturn = value;
         }
         SendSignals(call, decision.Signals);
-        int request = PTRACE_CONT;
         if (decision.WantExit)
         {
             state.PendingExit = nr;
             state.EntryRegs = regs;
-            request = PTRACE_SYSCALL;
         }
-        Schedule(tid, request, decision.DelayNanoseconds);
+        Schedule(tid, decision.DelayNanoseconds, state.AwaitingExit);
     }
 
-    private void OnSyscallExit(int tid, ThreadState state)
+    private void OnExit(int tid, ThreadState state)
     {
         int nr = state.PendingExit;
+        long? injected = state.PendingReturn;
         state.PendingExit = -1;
-        if (nr < 0 || !GetRegs(tid, out var regs))
+        state.PendingReturn = null;
+        if (!GetRegs(tid, out var regs))
         {
-            Resume(tid, PTRACE_CONT, 0);
+            Continue(tid, 0, false);
+            return;
+        }
+        if (injected is { } forced)
+        {
+            regs.Rax = (ulong)forced;
+            SetRegs(tid, regs);
+        }
+        if (nr < 0)
+        {
+            Continue(tid, 0, false);
             return;
         }
         // Arguments as they were at entry: the kernel may have changed the argument registers.
@@ -252,7 +441,7 @@ public sealed class PtraceSession
             SetRegs(tid, regs);
         }
         SendSignals(call, decision.Signals);
-        Schedule(tid, PTRACE_CONT, decision.DelayNanoseconds);
+        Schedule(tid, decision.DelayNanoseconds, false);
     }
 
     private static void SendSignals(TraceeCall call, int[]? signals)
@@ -261,16 +450,16 @@ public sealed class PtraceSession
         foreach (int s in signals) TgKill(call.Pid, call.Tid, s);
     }
 
-    private void Schedule(int tid, int request, long delayNanoseconds)
+    private void Schedule(int tid, long delayNanoseconds, bool toExit)
     {
-        if (delayNanoseconds <= 0)
+        if (delayNanoseconds <= 0 || detaching)
         {
-            Resume(tid, request, 0);
+            Continue(tid, 0, toExit);
             return;
         }
         // Only this thread waits; the tracer goes on serving the others.
         long due = Environment.TickCount64 + Math.Max(1, delayNanoseconds / 1_000_000);
-        delayed.Enqueue(new PendingResume(tid, request), due);
+        delayed.Enqueue(new PendingResume(tid, toExit), due);
     }
 
     private void ResumeDue()
@@ -279,11 +468,27 @@ public sealed class PtraceSession
         while (delayed.TryPeek(out var pending, out long due) && due <= now)
         {
             delayed.Dequeue();
-            Resume(pending.Tid, pending.Request, 0);
+            Continue(pending.Tid, 0, pending.ToExit);
         }
     }
 
-    private static void Resume(int tid, int request, int signal) => Ptrace(request, tid, IntPtr.Zero, signal);
+    /// <summary>
+    /// Lets a stopped thread go on: to its syscall's exit stop when a rule needs it,
+    /// else to the next stop the filter (launched) or every syscall (attached) makes.
+    /// While detaching, a thread that owes no exit fix-up is detached instead.
+    /// </summary>
+    private void Continue(int tid, int signal, bool toExit)
+    {
+        if (detaching && !toExit)
+        {
+            Ptrace(PTRACE_DETACH, tid, IntPtr.Zero, signal);
+            threads.Remove(tid);
+            liveTids.TryRemove(tid, out _);
+            return;
+        }
+        int request = attached || toExit ? PTRACE_SYSCALL : PTRACE_CONT;
+        Ptrace(request, tid, IntPtr.Zero, signal);
+    }
 
     private static string FindLauncher()
     {
@@ -305,12 +510,20 @@ public sealed class PtraceSession
         return path;
     }
 
-    private readonly record struct PendingResume(int Tid, int Request);
+    private readonly record struct PendingResume(int Tid, bool ToExit);
 
     private sealed class ThreadState(int tid)
     {
         public int Tgid { get; set; }
+        /// <summary>The syscall whose exit stop EXIT rules wait for, or -1.</summary>
         public int PendingExit { get; set; } = -1;
+
+        /// <summary>An attached thread's injected result, written at the exit stop.</summary>
+        public long? PendingReturn { get; set; }
+
+        /// <summary>True when the thread must be let through to its syscall's exit stop.</summary>
+        public bool AwaitingExit => PendingExit >= 0 || PendingReturn is not null;
+
         public UserRegs EntryRegs { get; set; }
 
         public int GetTgid()

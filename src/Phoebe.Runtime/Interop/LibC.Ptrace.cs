@@ -15,6 +15,10 @@ internal static partial class LibC
     public const int PTRACE_SEIZE = 0x4206;
     public const int PTRACE_INTERRUPT = 0x4207;
     public const int PTRACE_LISTEN = 0x4208;
+    public const int PTRACE_GET_SYSCALL_INFO = 0x420e;
+
+    public const byte PTRACE_SYSCALL_INFO_ENTRY = 1;
+    public const byte PTRACE_SYSCALL_INFO_EXIT = 2;
 
     public const int PTRACE_O_TRACESYSGOOD = 0x1;
     public const int PTRACE_O_TRACEFORK = 0x2;
@@ -53,6 +57,17 @@ internal static partial class LibC
     {
         UserRegs r = regs;
         return PtraceNative(PTRACE_SETREGS, tid, IntPtr.Zero, (IntPtr)(&r)) != -1;
+    }
+
+    /// <summary>
+    /// The kind of syscall stop a thread is in (<c>PTRACE_SYSCALL_INFO_ENTRY</c>,
+    /// <c>_EXIT</c>, ...; 0 when unknown), from <c>PTRACE_GET_SYSCALL_INFO</c> (Linux 5.3).
+    /// </summary>
+    public static unsafe byte SyscallStopKind(int tid)
+    {
+        byte* info = stackalloc byte[96];
+        long rc = PtraceNative(PTRACE_GET_SYSCALL_INFO, tid, 96, (IntPtr)info);
+        return rc <= 0 ? (byte)0 : info[0];
     }
 
     /// <summary>The message of the last ptrace event (a new pid for fork/clone).</summary>
