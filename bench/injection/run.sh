@@ -7,7 +7,7 @@
 #   --runs N          measured rounds (default 7); every round runs each configuration
 #                     of a benchmark once, in a fixed order (A B C A B C ...), after one
 #                     unrecorded warm-up round
-#   --only LIST       comma-separated subset of: untargeted,startup,targeted,kernel
+#   --only LIST       comma-separated subset of: untargeted,startup,targeted,targeted-1cpu,kernel
 #   --openat-calls N  calls made by the in-kernel benchmark's loop (default 200000;
 #                     strace stops twice on each, about 25 s per run on the reference machine)
 #   --phoebe-dll PATH use this phoebe.dll instead of building the CLI
@@ -25,7 +25,7 @@ root="$(cd "$here/../.." && pwd)"
 artifacts="$root/bench/.artifacts/injection"
 
 runs=7
-only="untargeted,startup,targeted,kernel"
+only="untargeted,startup,targeted,targeted-1cpu,kernel"
 openat_calls=200000
 dll=""
 while [ $# -gt 0 ]; do
@@ -54,6 +54,7 @@ fi
 STRACE=/usr/bin/strace
 
 mkdir -p "$artifacts"
+given_dll="$dll"
 if [ -z "$dll" ]; then
   echo "building the CLI (Release) into bench/.artifacts/injection/build ..." >&2
   dotnet build "$root/src/Phoebe.Cli/Phoebe.Cli.csproj" -c Release --artifacts-path "$artifacts/build" \
@@ -63,7 +64,10 @@ fi
 [ -f "$dll" ] || { echo "run.sh: no phoebe.dll at $dll" >&2; exit 2; }
 PHOEBE=(dotnet "$dll")
 openloop="$artifacts/openloop"
-cc -O2 -static -o "$openloop" "$here/openloop.c"
+cc -O2 -Wall -Wextra -static -o "$openloop" "$here/openloop.c"
+seccomp_only="$artifacts/seccomp-only"
+cc -O2 -Wall -Wextra -o "$seccomp_only" "$here/seccomp-only.c"
+pin_cpu=$(( $(nproc) - 1 ))   # targeted-1cpu runs tracer and tracee on this CPU only
 
 out="$artifacts/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
@@ -76,7 +80,11 @@ errfile="$out/stderr.tmp"
 DD_UNTARGETED=(dd if=/dev/zero of=/dev/null bs=1 count=2000000)   # 2M reads + 2M writes
 DD_TARGETED=(dd if=/dev/zero of=/dev/null bs=1 count=20000)       # 20k reads + 20k writes
 UNTARGETED_RULE='RULE r ON openat IF path ~ "/nonexistent*" DO return ENOENT'
-ENTRY_RULE='RULE r ON read IF arg2 == 12345 DO return EIO'
+# An ENTRY rule whose condition only user space can decide (seccomp cannot see the pid): every read stops.
+ENTRY_RULE='RULE r ON read IF pid == 1 DO return EIO'
+# The same with an argument test: the planner sends `argN == constant` ENTRY rules to the kernel
+# (seccomp-errno backend); until the runtime does so, every read stops here too.
+ENTRY_ARG_RULE='RULE r ON read IF arg2 == 12345 DO return EIO'
 EXIT_RULE='RULE r ON read EXIT IF retval == 12345 DO return EIO'
 KERNEL_RULE='RULE r ON openat DO return ENOENT'
 # strace counts `when` per syscall and accepts at most 65535: the injection never fires.
@@ -84,14 +92,16 @@ STRACE_OPENAT=("$STRACE" -f --seccomp-bpf -qq -o /dev/null -e trace=openat -e in
 STRACE_READ=("$STRACE" -f --seccomp-bpf -qq -o /dev/null -e trace=read -e inject=read:error=EIO:when=65535)
 STRACE_KERNEL=("$STRACE" -f --seccomp-bpf -qq -o /dev/null -e trace=openat -e inject=openat:error=ENOENT)
 
-configs_untargeted=(native phoebe strace)
+configs_untargeted=(native seccomp-only phoebe strace)
 configs_startup=(native phoebe strace)
-configs_targeted=(native phoebe-entry phoebe-exit strace)
+configs_targeted=(native phoebe-entry phoebe-entry-arg phoebe-exit strace)
+configs_targeted_1cpu=("${configs_targeted[@]}")
 configs_kernel=(native phoebe strace)
 
 command_for() { # BENCH CONFIG -> sets CMD
   case "$1/$2" in
     untargeted/native) CMD=("${DD_UNTARGETED[@]}") ;;
+    untargeted/seccomp-only) CMD=("$seccomp_only" "${DD_UNTARGETED[@]}") ;;
     untargeted/phoebe) CMD=("${PHOEBE[@]}" run -q -e "$UNTARGETED_RULE" -- "${DD_UNTARGETED[@]}") ;;
     untargeted/strace) CMD=("${STRACE_OPENAT[@]}" "${DD_UNTARGETED[@]}") ;;
     startup/native) CMD=(true) ;;
@@ -99,8 +109,10 @@ command_for() { # BENCH CONFIG -> sets CMD
     startup/strace) CMD=("${STRACE_OPENAT[@]}" true) ;;
     targeted/native) CMD=("${DD_TARGETED[@]}") ;;
     targeted/phoebe-entry) CMD=("${PHOEBE[@]}" run -q -e "$ENTRY_RULE" -- "${DD_TARGETED[@]}") ;;
+    targeted/phoebe-entry-arg) CMD=("${PHOEBE[@]}" run -q -e "$ENTRY_ARG_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/phoebe-exit) CMD=("${PHOEBE[@]}" run -q -e "$EXIT_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/strace) CMD=("${STRACE_READ[@]}" "${DD_TARGETED[@]}") ;;
+    targeted-1cpu/*) command_for targeted "$2"; CMD=(taskset -c "$pin_cpu" "${CMD[@]}") ;;
     kernel/native) CMD=("$openloop" "$openat_calls") ;;
     kernel/phoebe) CMD=("${PHOEBE[@]}" run -q -e "$KERNEL_RULE" -- "$openloop" "$openat_calls") ;;
     kernel/strace) CMD=("${STRACE_KERNEL[@]}" "$openloop" "$openat_calls") ;;
@@ -112,7 +124,7 @@ command_for() { # BENCH CONFIG -> sets CMD
 own_time() { # BENCH -> prints seconds, or fails
   case "$1" in
     untargeted) grep -q '^2000000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
-    targeted) grep -q '^20000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
+    targeted|targeted-1cpu) grep -q '^20000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
     kernel) grep -q "^openloop: $openat_calls openat calls, $openat_calls ENOENT, " "$errfile" \
               && sed -n 's/^openloop: .* ENOENT, \([0-9.]*\) s$/\1/p' "$errfile" ;;
     startup) echo 0 ;;
@@ -137,7 +149,7 @@ run_one() { # BENCH CONFIG ROUND (0 = warm-up, not recorded)
 
 run_bench() { # BENCH
   local bench="$1" round config
-  local -n configs="configs_$bench"
+  local -n configs="configs_${bench//-/_}"
   echo "== $bench: ${configs[*]}, 1 warm-up + $runs rounds" >&2
   for round in $(seq 0 "$runs"); do
     for config in "${configs[@]}"; do run_one "$bench" "$config" "$round"; done
@@ -147,7 +159,11 @@ run_bench() { # BENCH
 
 machine() {
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "- commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src native 2>/dev/null || echo ' (src/ or native/ modified)')"
+  if [ -n "$given_dll" ]; then
+    echo "- phoebe: $dll (given with --phoebe-dll)"
+  else
+    echo "- commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src native 2>/dev/null || echo ' (src/ or native/ modified)')"
+  fi
   echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs (nproc)"
   echo "- kernel: $(uname -r)"
   echo "- dotnet: $(dotnet --version)"
@@ -156,7 +172,7 @@ machine() {
 }
 
 { echo "# Injection overhead, $runs rounds"; echo; machine; echo; } >"$out/summary.md"
-for bench in untargeted startup targeted kernel; do
+for bench in untargeted startup targeted targeted-1cpu kernel; do
   if wants "$bench"; then run_bench "$bench"; fi
 done
 rm -f "$errfile"
@@ -167,65 +183,81 @@ stats() {
   awk -F'\t' -v b="$1" -v c="$2" -v col="$3" '$1 == b && $2 == c { print $col }' "$tsv" | sort -g |
     awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f %.6f %.6f\n", m, v[1], v[NR] }'
 }
-ms() { awk -v x="$1" 'BEGIN { printf "%.1f", x * 1000 }'; }
+median() { stats "$@" | cut -d' ' -f1; }
+ms() { awk -v x="$1" 'BEGIN { printf (x < 0.01 ? "%.2f" : "%.1f"), x * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-table() { # BENCH COLUMN TITLE
+table() { # BENCH COLUMN TITLE [diff]: one row per configuration, × native (or + native with diff)
   local bench="$1" col="$2" config med min max nat
-  local -n configs="configs_$bench"
-  read -r nat _ _ <<<"$(stats "$bench" native "$col")"
-  echo "| $3 | median ms | min ms | max ms | × native |"
+  local -n configs="configs_${bench//-/_}"
+  nat=$(median "$bench" native "$col")
+  if [ "${4:-}" = diff ]; then
+    echo "| $3 | median ms | min ms | max ms | − native, ms |"
+  else
+    echo "| $3 | median ms | min ms | max ms | × native |"
+  fi
   echo "|---|--:|--:|--:|--:|"
   for config in "${configs[@]}"; do
     read -r med min max <<<"$(stats "$bench" "$config" "$col")"
-    echo "| $config | $(ms "$med") | $(ms "$min") | $(ms "$max") | $(ratio "$med" "$nat") |"
+    if [ "${4:-}" = diff ]; then
+      echo "| $config | $(ms "$med") | $(ms "$min") | $(ms "$max") | $(ms "$(awk -v a="$med" -v b="$nat" 'BEGIN { print a - b }')") |"
+    else
+      echo "| $config | $(ms "$med") | $(ms "$min") | $(ms "$max") | $(ratio "$med" "$nat") |"
+    fi
+  done
+  echo
+}
+
+per_call_table() { # BENCH: cost per traced read of the targeted dd, from medians
+  local bench="$1" nat s scost t cost config
+  nat=$(median "$bench" native 4)
+  s=$(median "$bench" strace 4)
+  scost=$(awk -v t="$s" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
+  echo "| per traced read: (median − native median) / 20,000 | µs per call | × strace's |"
+  echo "|---|--:|--:|"
+  for config in phoebe-entry phoebe-entry-arg phoebe-exit strace; do
+    t=$(median "$bench" "$config" 4)
+    cost=$(awk -v t="$t" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
+    echo "| $config | $(awk -v c="$cost" 'BEGIN { printf "%.1f", c }') | $(ratio "$cost" "$scost") |"
   done
   echo
 }
 
 {
   if wants untargeted; then
-    echo "## 1. Untargeted: ${DD_UNTARGETED[*]} (4M syscalls, rule on openat)"; echo
+    echo "## 1. Untargeted: ${DD_UNTARGETED[*]} (4M syscalls; rule on openat)"; echo
     table untargeted 4 "dd's own time"
-    read -r p _ _ <<<"$(stats untargeted phoebe 4)"; read -r s _ _ <<<"$(stats untargeted strace 4)"
-    echo "phoebe / strace (dd's own time): $(ratio "$p" "$s")"; echo
+    echo "phoebe / strace (dd's own time): $(ratio "$(median untargeted phoebe 4)" "$(median untargeted strace 4)")"; echo
     table untargeted 5 "wall clock, startup included"
-    read -r p _ _ <<<"$(stats untargeted phoebe 5)"; read -r s _ _ <<<"$(stats untargeted strace 5)"
-    echo "phoebe / strace (wall clock): $(ratio "$p" "$s")"; echo
+    echo "phoebe / strace (wall clock): $(ratio "$(median untargeted phoebe 5)" "$(median untargeted strace 5)")"; echo
   fi
   if wants startup; then
-    echo "## Startup alone: the same tools running \`true\`"; echo
-    table startup 5 "wall clock"
+    echo "## Startup alone: the same tools and rule running \`true\`"; echo
+    table startup 5 "wall clock" diff
   fi
   if wants targeted; then
     echo "## 2. Targeted: ${DD_TARGETED[*]} (20,000 reads in dd's copy loop, every one stops)"; echo
     table targeted 4 "dd's own time"
-    read -r nat _ _ <<<"$(stats targeted native 4)"
-    read -r s _ _ <<<"$(stats targeted strace 4)"
-    scost=$(awk -v t="$s" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
-    echo "| per traced read | µs per call | × strace's |"
-    echo "|---|--:|--:|"
-    for config in phoebe-entry phoebe-exit strace; do
-      read -r t _ _ <<<"$(stats targeted "$config" 4)"
-      cost=$(awk -v t="$t" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
-      echo "| $config | $(awk -v c="$cost" 'BEGIN { printf "%.1f", c }') | $(ratio "$cost" "$scost") |"
-    done
-    echo
+    per_call_table targeted
     table targeted 5 "wall clock, startup included"
+  fi
+  if wants targeted-1cpu; then
+    echo "## 2b. Targeted, every command under \`taskset -c $pin_cpu\` (tracer and tracee on one CPU)"; echo
+    table targeted-1cpu 4 "dd's own time"
+    per_call_table targeted-1cpu
   fi
   if wants kernel; then
     echo "## 3. In kernel: openloop $openat_calls (failing openat calls; rule: $KERNEL_RULE)"; echo
     table kernel 4 "the loop's own time"
-    read -r nat _ _ <<<"$(stats kernel native 4)"
     echo "| per openat call | µs per call |"
     echo "|---|--:|"
     for config in "${configs_kernel[@]}"; do
-      read -r t _ _ <<<"$(stats kernel "$config" 4)"
-      echo "| $config | $(awk -v t="$t" -v n="$openat_calls" 'BEGIN { printf "%.3f", t / n * 1e6 }') |"
+      echo "| $config | $(awk -v t="$(median kernel "$config" 4)" -v n="$openat_calls" 'BEGIN { printf "%.3f", t / n * 1e6 }') |"
     done
     echo
     table kernel 5 "wall clock, startup included"
   fi
+  echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >>"$out/summary.md"
 
 cat "$out/summary.md"

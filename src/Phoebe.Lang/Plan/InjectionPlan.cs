@@ -18,11 +18,35 @@ public sealed record SourceLocation(string Path, int Line, int Column)
     public override string ToString() => $"{Path}:{Line}:{Column}";
 }
 
+/// <summary>How wide an argument is for the kernel, so that <c>argN</c> is the value the kernel sees.</summary>
+public enum ArgumentKind
+{
+    /// <summary>A full 64-bit register (longs, pointers, sizes, unknown types).</summary>
+    Full64,
+    /// <summary>A C <c>int</c> (or pid_t, ...): the low 32 bits, sign-extended (AT_FDCWD is -100).</summary>
+    Signed32,
+    /// <summary>An <c>unsigned int</c> (or uid_t, mode_t, ...): the low 32 bits, zero-extended.</summary>
+    Unsigned32,
+}
+
 /// <summary>
-/// A syscall with its numbers per architecture, and which argument holds the
-/// file descriptor it operates on and the path it names (for <c>fd</c> and <c>path</c>).
+/// A syscall with its numbers per architecture, which argument holds the file
+/// descriptor it operates on and the path it names (for <c>fd</c> and <c>path</c>),
+/// and the width of each of its six arguments (for <c>arg0</c>..<c>arg5</c>).
 /// </summary>
-public sealed record SyscallRef(string Name, int? X86_64, int? Aarch64, int? FdArgument, int? PathArgument);
+public sealed record SyscallRef(string Name, int? X86_64, int? Aarch64, int? FdArgument, int? PathArgument,
+    ImmutableArray<ArgumentKind> ArgumentKinds)
+{
+    /// <summary>The value the kernel sees for argument <paramref name="index"/> given the raw register.</summary>
+    public long Normalize(int index, long raw) => ArgumentKinds.IsDefaultOrEmpty || index >= ArgumentKinds.Length
+        ? raw
+        : ArgumentKinds[index] switch
+        {
+            ArgumentKind.Signed32 => (int)raw,
+            ArgumentKind.Unsigned32 => (uint)raw,
+            _ => raw,
+        };
+}
 
 /// <summary>A library function target (checked, not injectable yet).</summary>
 public sealed record FunctionRef(string Function, string Library);

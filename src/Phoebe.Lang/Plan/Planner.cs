@@ -56,11 +56,29 @@ public static class Planner
         var actions = decl.Actions.Select(a => LowerAction(a, model)).ToImmutableArray();
         string? errno = actions.OfType<ReturnErrnoAction>().FirstOrDefault()?.Name;
         var syscalls = rule.Syscalls.Select(s => new SyscallRef(s.Name, s.X86_64Number, s.Aarch64Number,
-            SyscallArguments.FdIndex(s.Name), SyscallArguments.PathIndex(s.Name))).ToImmutableArray();
+            SyscallArguments.FdIndex(s.Name), SyscallArguments.PathIndex(s.Name), ArgumentKinds(s.Name))).ToImmutableArray();
         var functions = rule.Functions.Select(f => new FunctionRef(f.Function.Text, f.Library.Text)).ToImmutableArray();
         var backends = ChooseBackends(decl.Phase, syscalls, functions, filter, control, actions);
         return new RulePlan(decl.Name.Text, Locate(rule.Source, decl.Span.Start), syscalls, functions, decl.Phase,
             filter, control, actions, errno, backends);
+    }
+
+    // C types the kernel takes as 32-bit values (SYSCALL_DEFINE uses only the low half of the register).
+    private static readonly HashSet<string> Signed32 = new(StringComparer.Ordinal) { "int", "pid_t", "key_t", "clockid_t", "mqd_t", "int32_t", "__s32", "idtype_t", "timer_t" };
+    private static readonly HashSet<string> Unsigned32 = new(StringComparer.Ordinal) { "unsigned int", "unsigned", "uid_t", "gid_t", "mode_t", "umode_t", "uint32_t", "__u32", "u32", "socklen_t", "id_t" };
+
+    private static ImmutableArray<ArgumentKind> ArgumentKinds(string syscall)
+    {
+        var kinds = new ArgumentKind[6];
+        if (SyscallArguments.For(syscall) is { } parameters)
+        {
+            foreach (var p in parameters)
+            {
+                if (p.Index >= 6) continue;
+                kinds[p.Index] = Signed32.Contains(p.Type) ? ArgumentKind.Signed32 : Unsigned32.Contains(p.Type) ? ArgumentKind.Unsigned32 : ArgumentKind.Full64;
+            }
+        }
+        return kinds.ToImmutableArray();
     }
 
     private static PlanExpr And(PlanExpr? left, PlanExpr right)

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Diagnostics;
 using Phoebe.Lang.Catalog;
 using Phoebe.Lang.Plan;
+using Phoebe.Lang.Semantics;
 using Phoebe.Lang.Syntax;
 
 namespace Phoebe.Runtime.Injection;
@@ -58,9 +59,9 @@ public sealed class InjectionEngine
         this.options = options;
         evaluator = new ConditionEvaluator(new SeededRandom(options.Seed));
         control = new ControlState(clock);
-        var list = new List<RuleRuntime>();
-        foreach (var rule in rules) list.Add(Load(rule, options.InKernelErrno && IsInKernel(rule)));
-        table = RuleTable.Build(list);
+        var plans = rules.ToList();
+        var inKernel = options.InKernelErrno ? KernelDecidable(plans) : [];
+        table = RuleTable.Build(plans.Select(rule => Load(rule, inKernel.Contains(rule))).ToList());
     }
 
     /// <summary>The rules with their live counters, in order.</summary>
@@ -115,22 +116,95 @@ public sealed class InjectionEngine
         return new RuleRuntime(rule, inKernel);
     }
 
-    /// <summary>The seccomp action per syscall number for a launched target.</summary>
-    public IReadOnlyDictionary<int, SeccompAction> FilterActions()
+    /// <summary>The seccomp filter for a launched target: per syscall, kernel rules then trace.</summary>
+    public IReadOnlyDictionary<int, SyscallFilter> FilterPlan()
     {
-        var actions = new Dictionary<int, SeccompAction>();
+        var kernel = new Dictionary<int, List<KernelRule>>();
+        var traced = new HashSet<int>();
         foreach (var rule in table.All)
         {
             foreach (var sc in rule.Plan.Syscalls)
             {
                 if (sc.X86_64 is not { } nr) continue;
-                var want = rule.InKernel ? SeccompAction.Errno(((ReturnErrnoAction)rule.Plan.Actions[0]).Number) : SeccompAction.Trace;
-                // The first rule on a syscall decides in the kernel only if every rule on it could.
-                if (!actions.TryGetValue(nr, out var have)) actions[nr] = want;
-                else if (have != want && (have == SeccompAction.Trace || want == SeccompAction.Trace)) actions[nr] = SeccompAction.Trace;
+                if (!rule.InKernel)
+                {
+                    traced.Add(nr);
+                    continue;
+                }
+                if (!kernel.TryGetValue(nr, out var list)) kernel[nr] = list = new List<KernelRule>();
+                list.Add(new KernelRule(ArgumentConditions(rule.Plan.Filter, sc)!, ((ReturnErrnoAction)rule.Plan.Actions[0]).Number));
             }
         }
-        return actions;
+        var filters = new Dictionary<int, SyscallFilter>();
+        foreach (int nr in traced) filters[nr] = new SyscallFilter([], SeccompAction.Trace);
+        foreach (var (nr, rules) in kernel)
+        {
+            // KernelDecidable guarantees no traced rule shares a syscall with kernel rules.
+            filters[nr] = new SyscallFilter(rules, SeccompAction.Allow);
+        }
+        return filters;
+    }
+
+    /// <summary>
+    /// The rules the kernel can decide alone: ENTRY, a single <c>return ERRNO</c>, and a
+    /// filter that is absent or only <c>argN == constant</c> tests. A rule qualifies only
+    /// if every rule on each of its syscalls does too: otherwise the kernel would hide
+    /// calls from rules whose delays, logs and counters must see them.
+    /// </summary>
+    private static HashSet<RulePlan> KernelDecidable(List<RulePlan> rules)
+    {
+        static bool Capable(RulePlan r) => r.Phase == Phase.Entry && r.Control is null && r.Functions.IsEmpty
+            && r.Actions.Length == 1 && r.Actions[0] is ReturnErrnoAction && r.Syscalls.All(sc => ArgumentConditions(r.Filter, sc) is not null);
+        var blocked = new HashSet<int>();
+        foreach (var r in rules.Where(r => !Capable(r)))
+        {
+            foreach (var sc in r.Syscalls) if (sc.X86_64 is { } nr) blocked.Add(nr);
+        }
+        var result = new HashSet<RulePlan>(ReferenceEqualityComparer.Instance);
+        foreach (var r in rules.Where(Capable))
+        {
+            if (r.Syscalls.All(sc => sc.X86_64 is { } nr && !blocked.Contains(nr))) result.Add(r);
+        }
+        // Too many conditions for one BPF block: keep those syscalls in the tracer.
+        foreach (var r in result.ToList())
+        {
+            foreach (var sc in r.Syscalls)
+            {
+                var rulesOnNr = result.Where(x => x.Syscalls.Any(y => y.X86_64 == sc.X86_64))
+                    .Select(x => new KernelRule(ArgumentConditions(x.Filter, sc)!, 0)).ToList();
+                if (!SeccompFilterBuilder.Fits(new SyscallFilter(rulesOnNr, SeccompAction.Allow))) result.Remove(r);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The conjunction of <c>argN == constant</c> tests a filter is made of, for one
+    /// syscall, or null when the kernel cannot test it (other operators or terms, or a
+    /// constant an <c>int</c> argument can never hold).
+    /// </summary>
+    private static List<ArgumentEquals>? ArgumentConditions(PlanExpr? filter, SyscallRef syscall)
+    {
+        var list = new List<ArgumentEquals>();
+        return filter is null || Collect(filter, list) ? list : null;
+
+        bool Collect(PlanExpr e, List<ArgumentEquals> into) => e switch
+        {
+            BinaryPlanExpr { Op: BinaryOp.And } and => Collect(and.Left, into) && Collect(and.Right, into),
+            BinaryPlanExpr { Op: BinaryOp.Equal, Left: VarPlanExpr { Var: >= Builtin.Arg0 and <= Builtin.Arg5 } v, Right: ConstPlanExpr { Value.Type: PhbType.Int } c }
+                => Add(into, v.Var - Builtin.Arg0, c.Value.Int),
+            BinaryPlanExpr { Op: BinaryOp.Equal, Left: ConstPlanExpr { Value.Type: PhbType.Int } c, Right: VarPlanExpr { Var: >= Builtin.Arg0 and <= Builtin.Arg5 } v }
+                => Add(into, v.Var - Builtin.Arg0, c.Value.Int),
+            _ => false,
+        };
+
+        bool Add(List<ArgumentEquals> into, int arg, long value)
+        {
+            if (syscall.Normalize(arg, value) != value) return false; // never equal: leave it to the tracer, which says no
+            bool low = !syscall.ArgumentKinds.IsDefaultOrEmpty && syscall.ArgumentKinds[arg] != ArgumentKind.Full64;
+            into.Add(new ArgumentEquals(arg, unchecked((ulong)value), low));
+            return true;
+        }
     }
 
     /// <summary>The syscall reference (fd and path arguments) for a number, if any rule names it.</summary>
@@ -201,11 +275,6 @@ public sealed class InjectionEngine
         }
         rule.CountInjection(now);
     }
-
-    private static bool IsInKernel(RulePlan rule) =>
-        rule.Phase == Phase.Entry && rule.Filter is null && rule.Control is null && rule.Functions.IsEmpty
-        && rule.Actions.Length == 1 && rule.Actions[0] is ReturnErrnoAction
-        && rule.Backends.Length > 0 && rule.Backends[0].Backend == Backend.SeccompErrno;
 
     /// <summary>An immutable view of the rules, indexed by syscall number and phase.</summary>
     private sealed class RuleTable

@@ -125,7 +125,7 @@ public sealed class PtraceSession
     {
         string launcher = FindLauncher();
         string filterFile = Path.Combine(Path.GetTempPath(), $"phoebe-filter-{Environment.ProcessId}-{Guid.NewGuid():N}.bpf");
-        File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(engine.FilterActions())));
+        File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(engine.FilterPlan())));
         File.SetUnixFileMode(filterFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var argv = new List<string> { launcher, "--filter", filterFile, "--", spec.Program };

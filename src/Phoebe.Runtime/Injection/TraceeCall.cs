@@ -34,9 +34,10 @@ internal sealed class TraceeCall : ICallContext
 
     public long Injected { get; set; }
 
-    public long Argument(int index) => regs.Argument(index);
+    /// <summary>Argument <paramref name="index"/> as the kernel sees it (int arguments are 32-bit).</summary>
+    public long Argument(int index) => syscall?.Normalize(index, regs.Argument(index)) ?? regs.Argument(index);
 
-    public long[] Arguments() => [regs.Argument(0), regs.Argument(1), regs.Argument(2), regs.Argument(3), regs.Argument(4), regs.Argument(5)];
+    public long[] Arguments() => [Argument(0), Argument(1), Argument(2), Argument(3), Argument(4), Argument(5)];
 
     public long? Fd => syscall?.FdArgument is { } i ? (int)regs.Argument(i) : null;
 
