@@ -68,7 +68,7 @@ public static class Builtins
     /// <summary>All names, as written in source.</summary>
     public static IReadOnlyList<BuiltinInfo> All { get; } =
     [
-        new("arg0", Builtin.Arg0, PhbType.Int, TermKind.PerCall, "syscall argument 0 (raw register value)"),
+        new("arg0", Builtin.Arg0, PhbType.Int, TermKind.PerCall, "syscall argument 0, as the kernel sees it (int parameters are 32-bit)"),
         new("arg1", Builtin.Arg1, PhbType.Int, TermKind.PerCall, "syscall argument 1"),
         new("arg2", Builtin.Arg2, PhbType.Int, TermKind.PerCall, "syscall argument 2"),
         new("arg3", Builtin.Arg3, PhbType.Int, TermKind.PerCall, "syscall argument 3"),
