@@ -1,7 +1,7 @@
 /*
  * phoebe-launch: starts a target for Phoebe's seccomp + ptrace injector.
  *
- *   phoebe-launch [--filter FILE] [--tracer-timeout MS] -- PROGRAM [ARGS...]
+ *   phoebe-launch [--filter FILE [--notify]] [--tracer-timeout MS] -- PROGRAM [ARGS...]
  *
  * .NET cannot run managed code between fork and exec, so Phoebe spawns this
  * program, PTRACE_SEIZEs it, and lets it install the seccomp filter and exec
@@ -31,7 +31,7 @@
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
-#define USAGE "usage: phoebe-launch [--filter FILE] [--tracer-timeout MS] -- PROGRAM [ARGS...]"
+#define USAGE "usage: phoebe-launch [--filter FILE [--notify]] [--tracer-timeout MS] -- PROGRAM [ARGS...]"
 
 extern char **environ;
 
@@ -141,10 +141,20 @@ static void wait_for_tracer(long timeout_ms)
     }
 }
 
-static void install_filter(struct sock_fprog *prog)
+/* With --notify the filter has SECCOMP_RET_USER_NOTIF actions and is installed
+ * with a listener. The listener is close-on-exec; the filter makes our execve
+ * stop for the tracer (SECCOMP_RET_TRACE), which takes its own copy of the
+ * listener with pidfd_getfd(2) at that stop. So no syscall runs between the
+ * filter and the exec but the exec itself: the target's counts start clean. */
+static void install_filter(struct sock_fprog *prog, int notify)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         die(EXIT_LAUNCHER, errno, "phoebe: launcher: prctl(PR_SET_NO_NEW_PRIVS)");
+    if (notify) {
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog) < 0)
+            die(EXIT_LAUNCHER, errno, "phoebe: launcher: seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+        return;
+    }
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) == 0)
         return;
     if (errno != ENOSYS)
@@ -250,8 +260,13 @@ int main(int argc, char **argv)
 {
     const char *filter_path = NULL;
     long timeout_ms = 10000;
+    int notify = 0;
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--notify") == 0) {
+            notify = 1;
+            continue;
+        }
         int known = strcmp(argv[i], "--filter") == 0 || strcmp(argv[i], "--tracer-timeout") == 0;
         if (!known)
             die(EXIT_LAUNCHER, 0, "phoebe: launcher: unexpected argument %s; " USAGE, argv[i]);
@@ -280,8 +295,10 @@ int main(int argc, char **argv)
 
     /* Only now: a SECCOMP_RET_TRACE filter without a tracer fails the
      * filtered syscalls with ENOSYS. */
+    if (notify && filter_path == NULL)
+        die(EXIT_LAUNCHER, 0, "phoebe: launcher: --notify needs --filter; " USAGE);
     if (filter_path != NULL)
-        install_filter(&prog);
+        install_filter(&prog, notify);
 
     exec_program(file, target);
     die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, errno,

@@ -3,14 +3,16 @@
 # (see bench/injection/README.md; results in docs/performance.md, "Injection overhead").
 #
 #   bench/injection/run.sh [--runs N] [--only LIST] [--openat-calls N] [--phoebe-dll PATH]
+#   bench/injection/run.sh --summarize DIR    rewrite DIR/summary.md from DIR/results.tsv
 #
 #   --runs N          measured rounds (default 7); every round runs each configuration
 #                     of a benchmark once, in a fixed order (A B C A B C ...), after one
 #                     unrecorded warm-up round
-#   --only LIST       comma-separated subset of: untargeted,startup,targeted,targeted-1cpu,kernel
+#   --only LIST       comma-separated subset of: untargeted,startup,targeted,targeted-1cpu,targeted-2cpu,kernel
 #   --openat-calls N  calls made by the in-kernel benchmark's loop (default 200000;
 #                     strace stops twice on each, about 25 s per run on the reference machine)
 #   --phoebe-dll PATH use this phoebe.dll instead of building the CLI
+#   --summarize DIR   measure nothing: summarize an earlier run's directory again
 #
 # Installs (apt-get, only what is missing): strace (the peer), gcc and libc6-dev (the
 # static libc for bench/injection/openloop.c). Builds the CLI in Release into
@@ -25,20 +27,34 @@ root="$(cd "$here/../.." && pwd)"
 artifacts="$root/bench/.artifacts/injection"
 
 runs=7
-only="untargeted,startup,targeted,targeted-1cpu,kernel"
+only="untargeted,startup,targeted,targeted-1cpu,targeted-2cpu,kernel"
 openat_calls=200000
 dll=""
+summarize=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --openat-calls) openat_calls="$2"; shift 2 ;;
     --phoebe-dll) dll="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --summarize) summarize="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ ",$only," == *",$1,"* ]]; }
+
+pin_cpu=$(( $(nproc) - 1 ))   # targeted-1cpu runs tracer and tracee on this CPU only;
+other_cpu=0                   # targeted-2cpu runs the tracer here and the tracee on pin_cpu
+STRACE=/usr/bin/strace
+
+if [ -n "$summarize" ]; then
+  out="$(cd "$summarize" && pwd)"
+  tsv="$out/results.tsv"
+  [ -f "$tsv" ] && [ -f "$out/params" ] || { echo "run.sh: no results.tsv and params in $summarize" >&2; exit 2; }
+  # shellcheck source=/dev/null
+  . "$out/params"
+else
 
 # ---- what the benchmark needs ----------------------------------------------------------------
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -51,7 +67,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed apt-get update -q >/dev/null
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
-STRACE=/usr/bin/strace
 
 mkdir -p "$artifacts"
 given_dll="$dll"
@@ -67,13 +82,18 @@ openloop="$artifacts/openloop"
 cc -O2 -Wall -Wextra -static -o "$openloop" "$here/openloop.c"
 seccomp_only="$artifacts/seccomp-only"
 cc -O2 -Wall -Wextra -o "$seccomp_only" "$here/seccomp-only.c"
-pin_cpu=$(( $(nproc) - 1 ))   # targeted-1cpu runs tracer and tracee on this CPU only
+if [ "$pin_cpu" -eq 0 ] && wants targeted-2cpu; then
+  echo "run.sh: one CPU only: skipping targeted-2cpu" >&2
+  only="${only//targeted-2cpu/}"
+fi
 
 out="$artifacts/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 tsv="$out/results.tsv"
 printf 'bench\tconfig\tround\town_s\twall_s\n' >"$tsv"
 errfile="$out/stderr.tmp"
+printf 'runs=%s\nonly=%s\nopenat_calls=%s\npin_cpu=%s\nother_cpu=%s\n' "$runs" "$only" "$openat_calls" "$pin_cpu" "$other_cpu" >"$out/params"
+fi  # not --summarize
 
 # ---- the configurations ------------------------------------------------------------------------
 # Every command's stdout goes to /dev/null; its stderr is kept to read the target's own timing.
@@ -96,6 +116,7 @@ configs_untargeted=(native seccomp-only phoebe strace)
 configs_startup=(native phoebe strace)
 configs_targeted=(native phoebe-entry phoebe-entry-arg phoebe-exit strace)
 configs_targeted_1cpu=("${configs_targeted[@]}")
+configs_targeted_2cpu=("${configs_targeted[@]}")
 configs_kernel=(native phoebe strace)
 
 command_for() { # BENCH CONFIG -> sets CMD
@@ -113,6 +134,12 @@ command_for() { # BENCH CONFIG -> sets CMD
     targeted/phoebe-exit) CMD=("${PHOEBE[@]}" run -q -e "$EXIT_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/strace) CMD=("${STRACE_READ[@]}" "${DD_TARGETED[@]}") ;;
     targeted-1cpu/*) command_for targeted "$2"; CMD=(taskset -c "$pin_cpu" "${CMD[@]}") ;;
+    targeted-2cpu/*)
+      local dd=("${DD_TARGETED[@]}")
+      DD_TARGETED=(taskset -c "$pin_cpu" "${dd[@]}")
+      command_for targeted "$2"
+      DD_TARGETED=("${dd[@]}")
+      CMD=(taskset -c "$other_cpu" "${CMD[@]}") ;;
     kernel/native) CMD=("$openloop" "$openat_calls") ;;
     kernel/phoebe) CMD=("${PHOEBE[@]}" run -q -e "$KERNEL_RULE" -- "$openloop" "$openat_calls") ;;
     kernel/strace) CMD=("${STRACE_KERNEL[@]}" "$openloop" "$openat_calls") ;;
@@ -124,7 +151,7 @@ command_for() { # BENCH CONFIG -> sets CMD
 own_time() { # BENCH -> prints seconds, or fails
   case "$1" in
     untargeted) grep -q '^2000000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
-    targeted|targeted-1cpu) grep -q '^20000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
+    targeted*) grep -q '^20000+0 records out' "$errfile" && sed -n 's/.* copied, \([0-9.e+-]*\) s,.*/\1/p' "$errfile" ;;
     kernel) grep -q "^openloop: $openat_calls openat calls, $openat_calls ENOENT, " "$errfile" \
               && sed -n 's/^openloop: .* ENOENT, \([0-9.]*\) s$/\1/p' "$errfile" ;;
     startup) echo 0 ;;
@@ -171,11 +198,14 @@ machine() {
   echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-{ echo "# Injection overhead, $runs rounds"; echo; machine; echo; } >"$out/summary.md"
-for bench in untargeted startup targeted targeted-1cpu kernel; do
-  if wants "$bench"; then run_bench "$bench"; fi
-done
-rm -f "$errfile"
+if [ -z "$summarize" ]; then
+  { echo "# Injection overhead, $runs rounds"; echo; machine; echo; } >"$out/machine.md"
+  for bench in untargeted startup targeted targeted-1cpu targeted-2cpu kernel; do
+    if wants "$bench"; then run_bench "$bench"; fi
+  done
+  rm -f "$errfile"
+  echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.md"
+fi
 
 # ---- summary -------------------------------------------------------------------------------------
 # stats BENCH CONFIG COLUMN(4 = own, 5 = wall) -> "median min max" in seconds
@@ -185,7 +215,13 @@ stats() {
 }
 median() { stats "$@" | cut -d' ' -f1; }
 ms() { awk -v x="$1" 'BEGIN { printf (x < 0.01 ? "%.2f" : "%.1f"), x * 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = a / b; printf (r < 0.1 ? "%.3f" : "%.2f"), r }'; }
+# round_ratios BENCH A B COLUMN -> "median min max" of A/B over the rounds (both from the same round)
+round_ratios() {
+  awk -F'\t' -v b="$1" -v x="$2" -v y="$3" -v col="$4" '$1 == b && $2 == x { a[$3] = $col } $1 == b && $2 == y { c[$3] = $col }
+    END { for (r in a) if (r in c) print a[r] / c[r] }' "$tsv" | sort -g |
+    awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f (%.2f–%.2f)\n", m, v[1], v[NR] }'
+}
 
 table() { # BENCH COLUMN TITLE [diff]: one row per configuration, × native (or + native with diff)
   local bench="$1" col="$2" config med min max nat
@@ -218,7 +254,7 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
   for config in phoebe-entry phoebe-entry-arg phoebe-exit strace; do
     t=$(median "$bench" "$config" 4)
     cost=$(awk -v t="$t" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
-    echo "| $config | $(awk -v c="$cost" 'BEGIN { printf "%.1f", c }') | $(ratio "$cost" "$scost") |"
+    echo "| $config | $(awk -v c="$cost" 'BEGIN { printf (c < 1 ? "%.2f" : "%.1f"), c }') | $(ratio "$cost" "$scost") |"
   done
   echo
 }
@@ -227,7 +263,12 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
   if wants untargeted; then
     echo "## 1. Untargeted: ${DD_UNTARGETED[*]} (4M syscalls; rule on openat)"; echo
     table untargeted 4 "dd's own time"
-    echo "phoebe / strace (dd's own time): $(ratio "$(median untargeted phoebe 4)" "$(median untargeted strace 4)")"; echo
+    echo "Ratios of dd's own time within each round, median (min–max) over the rounds:"; echo
+    for pair in "seccomp-only native" "phoebe native" "strace native" "phoebe strace" "phoebe seccomp-only"; do
+      read -r a b <<<"$pair"
+      echo "- $a / $b: $(round_ratios untargeted "$a" "$b" 4)"
+    done
+    echo
     table untargeted 5 "wall clock, startup included"
     echo "phoebe / strace (wall clock): $(ratio "$(median untargeted phoebe 5)" "$(median untargeted strace 5)")"; echo
   fi
@@ -239,12 +280,20 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
     echo "## 2. Targeted: ${DD_TARGETED[*]} (20,000 reads in dd's copy loop, every one stops)"; echo
     table targeted 4 "dd's own time"
     per_call_table targeted
+    echo "- phoebe-entry / strace per round (dd's own time): $(round_ratios targeted phoebe-entry strace 4)"
+    echo "- phoebe-exit / strace per round (dd's own time): $(round_ratios targeted phoebe-exit strace 4)"
+    echo
     table targeted 5 "wall clock, startup included"
   fi
   if wants targeted-1cpu; then
     echo "## 2b. Targeted, every command under \`taskset -c $pin_cpu\` (tracer and tracee on one CPU)"; echo
     table targeted-1cpu 4 "dd's own time"
     per_call_table targeted-1cpu
+  fi
+  if wants targeted-2cpu; then
+    echo "## 2c. Targeted, the tool under \`taskset -c $other_cpu\`, dd under \`taskset -c $pin_cpu\` (every stop crosses CPUs)"; echo
+    table targeted-2cpu 4 "dd's own time"
+    per_call_table targeted-2cpu
   fi
   if wants kernel; then
     echo "## 3. In kernel: openloop $openat_calls (failing openat calls; rule: $KERNEL_RULE)"; echo
@@ -257,8 +306,8 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
     echo
     table kernel 5 "wall clock, startup included"
   fi
-  echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-} >>"$out/summary.md"
+} >"$out/tables.md"
+cat "$out/machine.md" <(echo) "$out/tables.md" >"$out/summary.md"
 
 cat "$out/summary.md"
 echo "(raw measurements: $tsv)" >&2

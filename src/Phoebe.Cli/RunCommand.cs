@@ -24,11 +24,12 @@ internal static class RunCommand
         var summary = new Option<string>("--summary") { Description = "Summary format at exit, on stderr", DefaultValueFactory = _ => "table" };
         summary.AcceptOnlyFromAmong("table", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own: the output is exactly the target's" };
+        var ptraceOnly = new Option<bool>("--ptrace-only") { Description = "Serve every rule with ptrace stops, not seccomp user notification or in-kernel errno (slower; for comparisons)" };
         var command = new Command("run", "Run COMMAND with the rules active for it and every process and thread it creates.\n" +
             "Usage: phoebe run [RULES.phb ...] [-e 'RULE ...']... [options] -- COMMAND [ARGS...]\n" +
             "Exit code: the target's (128+N when signal N killed it); 125 when Phoebe itself fails; 2 for usage errors.")
         {
-            files, rules, seed, log, summary, quiet,
+            files, rules, seed, log, summary, quiet, ptraceOnly,
         };
         command.SetAction(parse => Run(
             parse.GetValue(files) ?? [],
@@ -37,6 +38,7 @@ internal static class RunCommand
             parse.GetValue(log),
             parse.GetValue(summary) == "json",
             parse.GetValue(quiet),
+            parse.GetValue(ptraceOnly),
             targetCommand(),
             stdout,
             stderr));
@@ -44,7 +46,7 @@ internal static class RunCommand
     }
 
     private static int Run(string[] files, string[] inlineRules, ulong? seed, string? logPath, bool jsonSummary, bool quiet,
-        IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
+        bool ptraceOnly, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
     {
         if (target.Count == 0)
         {
@@ -77,6 +79,8 @@ internal static class RunCommand
         {
             Seed = actualSeed,
             Log = log,
+            InKernelErrno = !ptraceOnly,
+            UseSeccompNotify = !ptraceOnly,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
         });
         var session = new PhoebeSessionSignals(new PtraceSession(engine));

@@ -24,6 +24,12 @@ public sealed class InjectionOptions
     /// stop and no counters. Off when rules must stay changeable while the target runs.
     /// </summary>
     public bool InKernelErrno { get; init; } = true;
+
+    /// <summary>
+    /// Serve ENTRY-only syscalls through seccomp user notification (no ptrace stop;
+    /// about 3x cheaper here) instead of ptrace. Off for comparisons and debugging.
+    /// </summary>
+    public bool UseSeccompNotify { get; init; } = true;
 }
 
 /// <summary>What to do with a call at its entry.</summary>
@@ -50,6 +56,7 @@ public sealed class InjectionEngine
     private readonly ConditionEvaluator evaluator;
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly object gate = new();
+    private readonly object decisionGate = new();
     private volatile RuleTable table;
     private readonly ControlState control;
 
@@ -66,6 +73,9 @@ public sealed class InjectionEngine
 
     /// <summary>The rules with their live counters, in order.</summary>
     public IReadOnlyList<RuleRuntime> Rules => table.All;
+
+    /// <summary>execve's x86_64 number.</summary>
+    internal const int ExecveNumber = 59;
 
     /// <summary>Time since the engine started.</summary>
     public TimeSpan Elapsed => clock.Elapsed;
@@ -135,8 +145,21 @@ public sealed class InjectionEngine
                 list.Add(new KernelRule(ArgumentConditions(rule.Plan.Filter, sc)!, ((ReturnErrnoAction)rule.Plan.Actions[0]).Number));
             }
         }
+        // A syscall whose rules all act at ENTRY needs no ptrace stop: the supervisor decides it.
+        var needsPtrace = new HashSet<int>(table.All.Where(r => !r.InKernel && r.Plan.Phase == Phase.Exit)
+            .SelectMany(r => r.Plan.Syscalls).Where(sc => sc.X86_64 is not null).Select(sc => sc.X86_64!.Value));
         var filters = new Dictionary<int, SyscallFilter>();
-        foreach (int nr in traced) filters[nr] = new SyscallFilter([], SeccompAction.Trace);
+        foreach (int nr in traced)
+        {
+            var action = options.UseSeccompNotify && !needsPtrace.Contains(nr) && nr != ExecveNumber ? SeccompAction.UserNotif : SeccompAction.Trace;
+            filters[nr] = new SyscallFilter([], action);
+        }
+        // With notifications, the launcher's execve must stop for the tracer: that stop is
+        // where the tracer copies the seccomp listener (see native/phoebe-launch.c).
+        if (filters.Values.Any(f => f.Otherwise == SeccompAction.UserNotif) && !kernel.ContainsKey(ExecveNumber))
+        {
+            filters[ExecveNumber] = new SyscallFilter([], SeccompAction.Trace);
+        }
         foreach (var (nr, rules) in kernel)
         {
             // KernelDecidable guarantees no traced rule shares a syscall with kernel rules.
@@ -214,6 +237,17 @@ public sealed class InjectionEngine
 
     internal EntryDecision OnEntry(int nr, TraceeCall call)
     {
+        // The tracer and the notification supervisor decide calls on two threads.
+        lock (decisionGate) return DecideEntry(nr, call);
+    }
+
+    internal ExitDecision OnExit(int nr, TraceeCall call)
+    {
+        lock (decisionGate) return DecideExit(nr, call);
+    }
+
+    private EntryDecision DecideEntry(int nr, TraceeCall call)
+    {
         var t = table;
         long? ret = null;
         long delay = 0;
@@ -225,7 +259,7 @@ public sealed class InjectionEngine
         return new EntryDecision(ret, delay, signals?.ToArray(), ret is null && t.Exit.ContainsKey(nr));
     }
 
-    internal ExitDecision OnExit(int nr, TraceeCall call)
+    private ExitDecision DecideExit(int nr, TraceeCall call)
     {
         long? ret = null;
         long delay = 0;

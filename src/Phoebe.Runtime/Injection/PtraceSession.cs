@@ -32,6 +32,9 @@ public sealed class PtraceSession
     private bool detaching;
     private int wakerPid;
     private bool rootExited;
+    private bool expectListener;
+    private SeccompNotifySupervisor? supervisor;
+    private string? setupFailure;
 
     /// <summary>Creates a session for an engine.</summary>
     public PtraceSession(InjectionEngine engine)
@@ -125,10 +128,14 @@ public sealed class PtraceSession
     {
         string launcher = FindLauncher();
         string filterFile = Path.Combine(Path.GetTempPath(), $"phoebe-filter-{Environment.ProcessId}-{Guid.NewGuid():N}.bpf");
-        File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(engine.FilterPlan())));
+        var filterPlan = engine.FilterPlan();
+        File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(filterPlan)));
         File.SetUnixFileMode(filterFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        expectListener = filterPlan.Values.Any(f => f.Otherwise == SeccompAction.UserNotif);
 
-        var argv = new List<string> { launcher, "--filter", filterFile, "--", spec.Program };
+        var argv = new List<string> { launcher, "--filter", filterFile };
+        if (expectListener) argv.Add("--notify");
+        argv.AddRange(["--", spec.Program]);
         argv.AddRange(spec.Arguments);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => $"{e.Key}={e.Value}").ToList();
@@ -158,8 +165,17 @@ public sealed class PtraceSession
         }
         liveTids[pid] = 0;
         threads[pid] = new ThreadState(pid);
-        int rootStatus = Serve();
-        if (File.Exists(filterFile)) File.Delete(filterFile);
+        int rootStatus;
+        try
+        {
+            rootStatus = Serve();
+        }
+        finally
+        {
+            supervisor?.Dispose();
+            if (File.Exists(filterFile)) File.Delete(filterFile);
+        }
+        if (setupFailure != null) throw new InjectionException(setupFailure);
         return WIfExited(rootStatus) ? WExitStatus(rootStatus) : 128 + WTermSig(rootStatus);
     }
 
@@ -340,6 +356,7 @@ public sealed class PtraceSession
             OnEntry(tid, state);
             return;
         }
+
         if (sig == (SIGTRAP | 0x80))
         {
             // Launched targets stop at exit only when we asked after a seccomp stop;
@@ -388,6 +405,12 @@ public sealed class PtraceSession
             return;
         }
         int nr = (int)regs.OrigRax;
+        if (expectListener && tid == rootPid && nr == InjectionEngine.ExecveNumber)
+        {
+            // The launcher's execve: its seccomp listener is still open (close-on-exec) for us to copy.
+            expectListener = false;
+            TakeListener(tid);
+        }
         var call = new TraceeCall(state.GetTgid(), tid, regs, engine.SyscallOf(nr), retval: null);
         var decision = engine.OnEntry(nr, call);
         state.PendingExit = -1;
@@ -442,6 +465,37 @@ public sealed class PtraceSession
         }
         SendSignals(call, decision.Signals);
         Schedule(tid, decision.DelayNanoseconds, false);
+    }
+
+    /// <summary>Copies the launcher's seccomp listener into Phoebe and starts serving it.</summary>
+    private void TakeListener(int pid)
+    {
+        int fd = -1;
+        try
+        {
+            foreach (var link in Directory.GetFiles($"/proc/{pid}/fd"))
+            {
+                if (new FileInfo(link).LinkTarget == "anon_inode:seccomp notify" && int.TryParse(Path.GetFileName(link), out int n)) fd = n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        int pidfd = fd >= 0 ? PidfdOpen(pid) : -1;
+        int copy = pidfd >= 0 ? PidfdGetFd(pidfd, fd) : -1;
+        int errno = LastErrno;
+        if (pidfd >= 0) Close(pidfd);
+        if (copy < 0)
+        {
+            // Without a supervisor the notified syscalls would wait forever: stop here.
+            setupFailure = fd < 0
+                ? "the launcher's seccomp listener was not found"
+                : $"cannot take the launcher's seccomp listener (pidfd_getfd: {StrError(errno)}); try --ptrace-only";
+            KillAll();
+            return;
+        }
+        supervisor = new SeccompNotifySupervisor(copy, engine);
+        supervisor.Start();
     }
 
     private static void SendSignals(TraceeCall call, int[]? signals)

@@ -11,6 +11,9 @@ public readonly record struct SeccompAction(uint Value)
     /// <summary>Stop the thread for the tracer (<c>SECCOMP_RET_TRACE</c>).</summary>
     public static SeccompAction Trace => new(0x7ff00000);
 
+    /// <summary>Suspend the thread and ask the supervisor (<c>SECCOMP_RET_USER_NOTIF</c>).</summary>
+    public static SeccompAction UserNotif => new(0x7fc00000);
+
     /// <summary>Fail the syscall in the kernel with <paramref name="errno"/> (<c>SECCOMP_RET_ERRNO</c>).</summary>
     public static SeccompAction Errno(int errno) => new(0x00050000u | (uint)(errno & 0xffff));
 }

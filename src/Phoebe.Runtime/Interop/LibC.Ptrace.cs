@@ -87,6 +87,17 @@ internal struct UserRegs
     public ulong R15, R14, R13, R12, Rbp, Rbx, R11, R10, R9, R8, Rax, Rcx, Rdx, Rsi, Rdi, OrigRax,
         Rip, Cs, Eflags, Rsp, Ss, FsBase, GsBase, Ds, Es, Fs, Gs;
 
+    /// <summary>Registers holding the given syscall arguments (for calls seen through seccomp notifications).</summary>
+    public static UserRegs FromArguments(ReadOnlySpan<ulong> args) => new()
+    {
+        Rdi = args[0],
+        Rsi = args[1],
+        Rdx = args[2],
+        R10 = args[3],
+        R8 = args[4],
+        R9 = args[5],
+    };
+
     /// <summary>Syscall argument <paramref name="index"/> (x86_64 syscall ABI: rdi rsi rdx r10 r8 r9).</summary>
     public readonly long Argument(int index) => (long)(index switch
     {

@@ -1,6 +1,10 @@
 namespace Phoebe.Runtime.Tests.Run;
 
 /// <summary>
+/// The three ways a launched target's ENTRY rules are served must agree: in the
+/// kernel (SECCOMP_RET_ERRNO), by the notification supervisor (SECCOMP_RET_USER_NOTIF)
+/// and by the tracer (ptrace, forced with --ptrace-only).
+///
 /// Rules the seccomp filter decides in the kernel (unconditional, or argN == constant)
 /// must fail exactly the calls the tracer would fail for the same condition.
 /// Adding <c>call &gt;= 1</c> (always true) forces the same rule through ptrace.
@@ -28,6 +32,25 @@ public sealed class KernelFilterTests : IDisposable
         bool inKernel = !condition.Contains("4294967196", StringComparison.Ordinal);
         Assert.Equal(inKernel, kernel.Stderr.Contains("in kernel", StringComparison.Ordinal));
         Assert.DoesNotContain("in kernel", traced.Stderr);
+    }
+
+    [SkippableTheory]
+    [InlineData("RULE r ON openat IF call == 2 DO return EACCES")]
+    [InlineData("RULE r ON openat IF path ~ \"*b.txt\" DO return ENOENT")]
+    [InlineData("RULE r ON openat IF call >= 2 DO return 7")]
+    [InlineData("RULE r ON openat, close IF call == 1 DO log \"first\"; return EIO")]
+    [InlineData("RULE r ON close IF fd == 3 && call == 2 DO return EBADF")]
+    public void Notification_and_ptrace_serve_entry_rules_alike(string rule)
+    {
+        foreach (var name in new[] { "a.txt", "b.txt", "c.txt" }) dir.Write(name, name);
+        string[] command = [TargetBuilder.Path("opens"), "a.txt", "b.txt", "c.txt"];
+        var notified = PhoebeCli.Run(PhoebeCli.RunArgs([rule], command), workingDirectory: dir.Path);
+        var traced = PhoebeCli.Run(["run", "--ptrace-only", .. PhoebeCli.RunArgs([rule], command).Skip(1)], workingDirectory: dir.Path);
+        Assert.Equal(traced.Stdout, notified.Stdout);
+        Assert.Equal(traced.ExitCode, notified.ExitCode);
+        // Something was injected: the target's own output differs from a run without Phoebe.
+        var native = RunningProcess.Run(new ProcessSpec(command[0], command[1..], dir.Path));
+        Assert.NotEqual(native.Stdout, notified.Stdout);
     }
 
     [SkippableFact]
