@@ -10,7 +10,7 @@
 #                     unrecorded warm-up round
 #   --only LIST       comma-separated subset of: untargeted,startup,targeted,targeted-1cpu,targeted-2cpu,kernel
 #   --openat-calls N  calls made by the in-kernel benchmark's loop (default 200000;
-#                     strace stops twice on each, about 25 s per run on the reference machine)
+#                     strace stops twice on each: 4-25 s per run on the reference machine)
 #   --phoebe-dll PATH use this phoebe.dll instead of building the CLI
 #   --summarize DIR   measure nothing: summarize an earlier run's directory again
 #
@@ -114,7 +114,18 @@ STRACE_KERNEL=("$STRACE" -f --seccomp-bpf -qq -o /dev/null -e trace=openat -e in
 
 configs_untargeted=(native seccomp-only phoebe strace)
 configs_startup=(native phoebe strace)
-configs_targeted=(native phoebe-entry phoebe-entry-arg phoebe-exit strace)
+configs_targeted=(native phoebe-entry phoebe-entry-ptrace phoebe-entry-arg phoebe-exit strace)
+# phoebe-entry-ptrace: the ENTRY rule forced onto ptrace stops (`run --ptrace-only`, where the build has it)
+if [ -z "$summarize" ] && ! "${PHOEBE[@]}" run --help 2>/dev/null | grep -q -- --ptrace-only; then
+  echo "run.sh: this phoebe has no run --ptrace-only: no phoebe-entry-ptrace configuration" >&2
+  configs_targeted=(native phoebe-entry phoebe-entry-arg phoebe-exit strace)
+fi
+if [ -n "$summarize" ]; then
+  configs_targeted=()
+  for c in native phoebe-entry phoebe-entry-ptrace phoebe-entry-arg phoebe-exit strace; do
+    awk -F'\t' -v c="$c" '$1 == "targeted" && $2 == c { found = 1 } END { exit !found }' "$tsv" && configs_targeted+=("$c")
+  done
+fi
 configs_targeted_1cpu=("${configs_targeted[@]}")
 configs_targeted_2cpu=("${configs_targeted[@]}")
 configs_kernel=(native phoebe strace)
@@ -130,6 +141,7 @@ command_for() { # BENCH CONFIG -> sets CMD
     startup/strace) CMD=("${STRACE_OPENAT[@]}" true) ;;
     targeted/native) CMD=("${DD_TARGETED[@]}") ;;
     targeted/phoebe-entry) CMD=("${PHOEBE[@]}" run -q -e "$ENTRY_RULE" -- "${DD_TARGETED[@]}") ;;
+    targeted/phoebe-entry-ptrace) CMD=("${PHOEBE[@]}" run -q --ptrace-only -e "$ENTRY_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/phoebe-entry-arg) CMD=("${PHOEBE[@]}" run -q -e "$ENTRY_ARG_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/phoebe-exit) CMD=("${PHOEBE[@]}" run -q -e "$EXIT_RULE" -- "${DD_TARGETED[@]}") ;;
     targeted/strace) CMD=("${STRACE_READ[@]}" "${DD_TARGETED[@]}") ;;
@@ -199,7 +211,7 @@ machine() {
 }
 
 if [ -z "$summarize" ]; then
-  { echo "# Injection overhead, $runs rounds"; echo; machine; echo; } >"$out/machine.md"
+  { echo "# Injection overhead, $runs rounds"; echo; machine; } >"$out/machine.md"
   for bench in untargeted startup targeted targeted-1cpu targeted-2cpu kernel; do
     if wants "$bench"; then run_bench "$bench"; fi
   done
@@ -251,7 +263,8 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
   scost=$(awk -v t="$s" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
   echo "| per traced read: (median − native median) / 20,000 | µs per call | × strace's |"
   echo "|---|--:|--:|"
-  for config in phoebe-entry phoebe-entry-arg phoebe-exit strace; do
+  for config in "${configs_targeted[@]}"; do
+    [ "$config" = native ] && continue
     t=$(median "$bench" "$config" 4)
     cost=$(awk -v t="$t" -v n="$nat" 'BEGIN { printf "%.6f", (t - n) / 20000 * 1e6 }')
     echo "| $config | $(awk -v c="$cost" 'BEGIN { printf (c < 1 ? "%.2f" : "%.1f"), c }') | $(ratio "$cost" "$scost") |"
@@ -280,8 +293,10 @@ per_call_table() { # BENCH: cost per traced read of the targeted dd, from median
     echo "## 2. Targeted: ${DD_TARGETED[*]} (20,000 reads in dd's copy loop, every one stops)"; echo
     table targeted 4 "dd's own time"
     per_call_table targeted
-    echo "- phoebe-entry / strace per round (dd's own time): $(round_ratios targeted phoebe-entry strace 4)"
-    echo "- phoebe-exit / strace per round (dd's own time): $(round_ratios targeted phoebe-exit strace 4)"
+    for config in "${configs_targeted[@]}"; do
+      case "$config" in native|strace|phoebe-entry-arg) continue ;; esac
+      echo "- $config / strace per round (dd's own time): $(round_ratios targeted "$config" strace 4)"
+    done
     echo
     table targeted 5 "wall clock, startup included"
   fi

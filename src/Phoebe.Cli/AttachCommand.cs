@@ -57,16 +57,7 @@ internal static class AttachCommand
         if (plan is null || RunCommand.Unsupported(plan, stderr)) return RunCommand.PhoebeFailed;
 
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
-        InjectionLog? log = null;
-        try
-        {
-            if (logPath != null) log = new InjectionLog(logPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"phoebe: cannot write the log {logPath}: {e.Message}");
-            return RunCommand.PhoebeFailed;
-        }
+        if (!RunCommand.TryOpenLog(logPath, stderr, out var log)) return RunCommand.PhoebeFailed;
         using var _ = log;
         var engine = new InjectionEngine(plan.Rules, new InjectionOptions
         {

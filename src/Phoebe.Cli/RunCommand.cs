@@ -63,17 +63,7 @@ internal static class RunCommand
         if (Unsupported(plan, stderr)) return PhoebeFailed;
 
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
-        InjectionLog? log = null;
-        try
-        {
-            if (logPath != null) log = new InjectionLog(logPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"phoebe: cannot write the log {logPath}: {e.Message}");
-            return PhoebeFailed;
-        }
-
+        if (!TryOpenLog(logPath, stderr, out var log)) return PhoebeFailed;
         using var _ = log;
         var engine = new InjectionEngine(plan.Rules, new InjectionOptions
         {
@@ -96,6 +86,23 @@ internal static class RunCommand
         }
         if (!quiet) WriteSummary(stderr, engine, actualSeed, exitCode, jsonSummary);
         return exitCode;
+    }
+
+    /// <summary>Opens the <c>--log</c> file, if any; false (after saying why) when it cannot be written.</summary>
+    internal static bool TryOpenLog(string? path, TextWriter stderr, out InjectionLog? log)
+    {
+        log = null;
+        if (path is null) return true;
+        try
+        {
+            log = new InjectionLog(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phoebe: cannot write the log {path}: {e.Message}");
+            return false;
+        }
     }
 
     internal static InjectionPlan? Compile(string[] files, string[] inlineRules, bool quiet, TextWriter stderr)

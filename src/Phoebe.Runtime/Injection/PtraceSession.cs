@@ -185,11 +185,11 @@ public sealed class PtraceSession
         rootPid = pid;
         if (!Directory.Exists($"/proc/{pid}")) throw new InjectionException($"no such process: {pid}");
         if (pid == Environment.ProcessId) throw new InjectionException("Phoebe cannot attach to itself");
-        int tracer = ReadStatusField(pid, "TracerPid:");
+        int tracer = ProcFs.StatusField(pid, "TracerPid:");
         if (tracer > 0)
         {
             // TracerPid names the tracing thread; users know processes.
-            int owner = ReadStatusField(tracer, "Tgid:");
+            int owner = ProcFs.StatusField(tracer, "Tgid:");
             if (owner > 0) tracer = owner;
             string name = File.Exists($"/proc/{tracer}/comm") ? File.ReadAllText($"/proc/{tracer}/comm").Trim() : "?";
             throw new InjectionException($"process {pid} is already traced by pid {tracer} ({name}); a process has one tracer at a time");
@@ -257,21 +257,6 @@ public sealed class PtraceSession
                 found = true;
             }
         }
-    }
-
-    private static int ReadStatusField(int pid, string field)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith(field, StringComparison.Ordinal) && int.TryParse(line.AsSpan(field.Length).Trim(), out int v)) return v;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return 0;
     }
 
     /// <summary>Serves stops until no tracee is left; returns the root's wait status.</summary>
@@ -582,23 +567,7 @@ public sealed class PtraceSession
 
         public int GetTgid()
         {
-            if (Tgid != 0) return Tgid;
-            try
-            {
-                foreach (var line in File.ReadLines($"/proc/{tid}/status"))
-                {
-                    if (line.StartsWith("Tgid:", StringComparison.Ordinal))
-                    {
-                        Tgid = int.Parse(line.AsSpan(5).Trim());
-                        break;
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                Tgid = tid;
-            }
-            if (Tgid == 0) Tgid = tid;
+            if (Tgid == 0) Tgid = ProcFs.Tgid(tid);
             return Tgid;
         }
     }

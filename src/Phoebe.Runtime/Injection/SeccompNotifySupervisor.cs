@@ -97,21 +97,7 @@ internal sealed class SeccompNotifySupervisor : IDisposable
     private int TgidOf(int tid)
     {
         if (tgids.TryGetValue(tid, out int tgid)) return tgid;
-        tgid = tid;
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{tid}/status"))
-            {
-                if (line.StartsWith("Tgid:", StringComparison.Ordinal) && int.TryParse(line.AsSpan(5).Trim(), out int t))
-                {
-                    tgid = t;
-                    break;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
+        tgid = ProcFs.Tgid(tid);
         if (tgids.Count > 100_000) tgids.Clear();
         tgids[tid] = tgid;
         return tgid;
