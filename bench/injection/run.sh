@@ -100,10 +100,11 @@ fi  # not --summarize
 DD_UNTARGETED=(dd if=/dev/zero of=/dev/null bs=1 count=2000000)   # 2M reads + 2M writes
 DD_TARGETED=(dd if=/dev/zero of=/dev/null bs=1 count=20000)       # 20k reads + 20k writes
 UNTARGETED_RULE='RULE r ON openat IF path ~ "/nonexistent*" DO return ENOENT'
-# An ENTRY rule whose condition only user space can decide (seccomp cannot see the pid): every read stops.
+# An ENTRY rule whose condition only user space can decide (a seccomp filter cannot see the pid):
+# every read goes to user space (seccomp user notification; one ptrace stop with --ptrace-only).
 ENTRY_RULE='RULE r ON read IF pid == 1 DO return EIO'
-# The same with an argument test: the planner sends `argN == constant` ENTRY rules to the kernel
-# (seccomp-errno backend); until the runtime does so, every read stops here too.
+# The same with an argument test: `argN == constant` ENTRY rules are decided in the seccomp filter
+# (seccomp-errno backend) since commit fb258eb; in older builds every read stops here too.
 ENTRY_ARG_RULE='RULE r ON read IF arg2 == 12345 DO return EIO'
 EXIT_RULE='RULE r ON read EXIT IF retval == 12345 DO return EIO'
 KERNEL_RULE='RULE r ON openat DO return ENOENT'
