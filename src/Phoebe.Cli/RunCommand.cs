@@ -135,6 +135,12 @@ internal static class RunCommand
     {
         foreach (var rule in plan.Rules)
         {
+            if (rule.Syscalls.IsEmpty)
+            {
+                stderr.WriteLine($"phoebe: rule `{rule.Name}` ({rule.Location}) targets only library functions, which cannot be injected yet: " +
+                    "seccomp and ptrace see syscalls; inject the syscalls the function makes instead");
+                return true;
+            }
             string text = $"{rule.Filter} {rule.Control}";
             if (text.Contains("rate", StringComparison.Ordinal) || text.Contains("observed.", StringComparison.Ordinal))
             {

@@ -276,8 +276,9 @@ public sealed class InjectionEngine
         if (!rule.Enabled || rule.InKernel) return;
         call.Call = rule.CountCall(nr);
         call.Injected = rule.Injected;
-        // By default EXIT rules replace only results that succeeded naturally.
-        if (original is { } r && rule.Replaces && r is >= -4095 and <= -1) return;
+        // By default EXIT rules replace only results that succeeded naturally; a rule
+        // whose condition tests retval decides for itself.
+        if (original is { } r && rule.Replaces && !rule.DecidesOnRetval && r is >= -4095 and <= -1) return;
         if (rule.Plan.Control is { } c && !evaluator.ControlHolds(c, control)) return;
         if (!evaluator.Matches(rule.Plan.Filter, call, control)) return;
         rule.CountMatch();

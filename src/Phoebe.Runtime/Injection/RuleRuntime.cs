@@ -1,4 +1,5 @@
 using Phoebe.Lang.Plan;
+using Phoebe.Lang.Semantics;
 
 namespace Phoebe.Runtime.Injection;
 
@@ -20,7 +21,24 @@ public sealed class RuleRuntime
         Plan = plan;
         InKernel = inKernel;
         Replaces = plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
+        DecidesOnRetval = Mentions(plan.Filter, Builtin.Retval);
     }
+
+    /// <summary>
+    /// True when the rule's condition tests <c>retval</c>: it then decides itself which
+    /// natural results it replaces (the opt-out from "natural successes only").
+    /// </summary>
+    public bool DecidesOnRetval { get; }
+
+    private static bool Mentions(PlanExpr? e, Builtin name) => e switch
+    {
+        VarPlanExpr v => v.Var == name,
+        UnaryPlanExpr u => Mentions(u.Operand, name),
+        BinaryPlanExpr b => Mentions(b.Left, name) || Mentions(b.Right, name),
+        ChancePlanExpr c => Mentions(c.Probability, name),
+        MatchPlanExpr m => Mentions(m.Subject, name),
+        _ => false,
+    };
 
     /// <summary>True when the rule returns a value (EXIT rules then replace only natural successes).</summary>
     public bool Replaces { get; }

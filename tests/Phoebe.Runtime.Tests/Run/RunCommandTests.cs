@@ -93,4 +93,46 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(JsonValueKind.Object, entry.RootElement.ValueKind);
         Assert.Contains("second_open_fails", line);
     }
+
+    [SkippableFact]
+    public void Log_lines_carry_the_call_and_are_written_before_the_target_goes_on()
+    {
+        string log = dir.File("exit.jsonl");
+        var r = PhoebeCli.Run(
+            ["run", "-q", "--log", log, "-e", "RULE r ON openat EXIT IF retval >= 0 DO return EIO", "--", TargetBuilder.Path("opens"), "a.txt"],
+            workingDirectory: dir.Path);
+        using var entry = JsonDocument.Parse(File.ReadAllLines(log).Single(l => l.Length > 0));
+        var e = entry.RootElement;
+        Assert.Equal("openat", e.GetProperty("syscall").GetString());
+        Assert.Equal("a.txt", e.GetProperty("path").GetString());
+        Assert.Equal("r", e.GetProperty("rule").GetString());
+        Assert.Equal("return EIO (-5)", e.GetProperty("action").GetString());
+        Assert.Equal(3, e.GetProperty("original").GetInt64());
+        Assert.Equal(6, e.GetProperty("args").GetArrayLength());
+        Assert.Equal(-100, e.GetProperty("args")[0].GetInt64()); // AT_FDCWD, as the kernel sees the int
+        Assert.True(e.GetProperty("pid").GetInt32() > 0);
+        Assert.Contains("openat a.txt -> -1 EIO", r.Stdout);
+    }
+
+    [SkippableFact]
+    public void Rules_on_library_functions_only_are_refused_with_a_reason()
+    {
+        var r = PhoebeCli.Run(["run", "-e", "RULE r ON malloc@libc DO return ENOMEM", "--", "true"], workingDirectory: dir.Path);
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains("targets only library functions, which cannot be injected yet", r.Stderr);
+    }
+
+    [SkippableFact]
+    public void Usage_errors_are_explained()
+    {
+        var noCommand = PhoebeCli.Run(["run", "-e", "RULE r ON openat DO return ENOENT"], workingDirectory: dir.Path);
+        Assert.Equal(2, noCommand.ExitCode);
+        Assert.Contains("run needs a command after `--`", noCommand.Stderr);
+        var noRules = PhoebeCli.Run(["run", "--", "true"], workingDirectory: dir.Path);
+        Assert.Equal(2, noRules.ExitCode);
+        Assert.Contains("run needs rules", noRules.Stderr);
+        var badRule = PhoebeCli.Run(["run", "-e", "RULE r ON opnat DO return ENOENT", "--", "true"], workingDirectory: dir.Path);
+        Assert.Equal(125, badRule.ExitCode);
+        Assert.Contains("-e:1:11: error PHB1001: unknown syscall `opnat`", badRule.Stderr);
+    }
 }

@@ -39,6 +39,14 @@ public sealed class RunInjectionTests : IDisposable
     }
 
     [SkippableFact]
+    public void Exit_rule_testing_retval_may_replace_natural_errors()
+    {
+        // The opt-out: a condition on retval decides which natural results are replaced.
+        var r = Phoebe("RULE r ON openat EXIT IF retval == -ENOENT DO return EACCES", "opens", "a.txt", "missing.txt");
+        Assert.Equal(["openat a.txt -> 3", "close 3 -> 0", "openat missing.txt -> -1 EACCES"], r.StdoutLines);
+    }
+
+    [SkippableFact]
     public void Exit_rule_lets_the_call_run()
     {
         // The first open really happened (fd 3 stays taken, the target never learnt of it): the next open gets 4.
