@@ -29,7 +29,7 @@ public static class PlanExplainer
             Field(sb, "per-call", rule.Filter is null ? "always" : $"{rule.Filter}   [decided at each call]");
             Field(sb, "control", rule.Control is null ? "always" : $"{rule.Control}   [decided once per tick]");
             Field(sb, "actions", string.Join("; ", rule.Actions.Select(a => a.ToString())));
-            if (rule.Errno is { } errno && rule.Syscalls.Length > 0 && (Mentions(rule, "rate") || Mentions(rule, "observed")))
+            if (rule.Errno is { } errno && rule.Syscalls.Length > 0 && rule.UsesObservations())
             {
                 Field(sb, "measures", $"rate and observed.* of ({string.Join("|", rule.Syscalls.Take(3).Select(s => s.Name))}{(rule.Syscalls.Length > 3 ? "|..." : "")}, {errno})");
             }
@@ -56,10 +56,6 @@ public static class PlanExplainer
         }
         return sb.ToString();
     }
-
-    private static bool Mentions(RulePlan rule, string word)
-        => (rule.Control?.ToString().Contains(word, StringComparison.Ordinal) ?? false)
-           || (rule.Filter?.ToString().Contains(word, StringComparison.Ordinal) ?? false);
 
     /// <summary>The short name of a backend.</summary>
     public static string Name(Backend b) => b switch

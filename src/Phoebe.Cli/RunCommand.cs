@@ -141,8 +141,7 @@ internal static class RunCommand
                     "seccomp and ptrace see syscalls; inject the syscalls the function makes instead");
                 return true;
             }
-            string text = $"{rule.Filter} {rule.Control}";
-            if (text.Contains("rate", StringComparison.Ordinal) || text.Contains("observed.", StringComparison.Ordinal))
+            if (rule.UsesObservations())
             {
                 stderr.WriteLine($"phoebe: rule `{rule.Name}` ({rule.Location}) uses rate or observed.*, which need a profile: " +
                     "`phoebe run --profile` comes with `phoebe observe` (not available yet)");

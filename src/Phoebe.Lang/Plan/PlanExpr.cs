@@ -34,6 +34,27 @@ public sealed record ChancePlanExpr(PlanExpr Probability) : PlanExpr(PhbType.Boo
 /// <summary>A glob or regex match against a constant pattern.</summary>
 public sealed record MatchPlanExpr(PlanExpr Subject, string Pattern, bool IsRegex) : PlanExpr(PhbType.Bool);
 
+/// <summary>Queries over plan expressions.</summary>
+public static class PlanExprExtensions
+{
+    /// <summary>True when the expression uses a builtin name that <paramref name="match"/> accepts.</summary>
+    public static bool Uses(this PlanExpr? e, Func<Builtin, bool> match) => e switch
+    {
+        VarPlanExpr v => match(v.Var),
+        UnaryPlanExpr u => u.Operand.Uses(match),
+        BinaryPlanExpr b => b.Left.Uses(match) || b.Right.Uses(match),
+        ChancePlanExpr c => c.Probability.Uses(match),
+        MatchPlanExpr m => m.Subject.Uses(match),
+        _ => false,
+    };
+
+    /// <summary>True when a rule's filter or control condition uses <c>rate</c> or <c>observed.*</c>.</summary>
+    public static bool UsesObservations(this RulePlan rule)
+        => rule.Filter.Uses(IsObservation) || rule.Control.Uses(IsObservation);
+
+    private static bool IsObservation(Builtin b) => b is Builtin.Rate or >= Builtin.ObservedMin;
+}
+
 internal static class PlanExprPrinter
 {
     private static int Precedence(BinaryOp op) => op switch

@@ -21,7 +21,7 @@ public sealed class RuleRuntime
         Plan = plan;
         InKernel = inKernel;
         Replaces = plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
-        DecidesOnRetval = Mentions(plan.Filter, Builtin.Retval);
+        DecidesOnRetval = plan.Filter.Uses(b => b == Builtin.Retval);
     }
 
     /// <summary>
@@ -29,16 +29,6 @@ public sealed class RuleRuntime
     /// natural results it replaces (the opt-out from "natural successes only").
     /// </summary>
     public bool DecidesOnRetval { get; }
-
-    private static bool Mentions(PlanExpr? e, Builtin name) => e switch
-    {
-        VarPlanExpr v => v.Var == name,
-        UnaryPlanExpr u => Mentions(u.Operand, name),
-        BinaryPlanExpr b => Mentions(b.Left, name) || Mentions(b.Right, name),
-        ChancePlanExpr c => Mentions(c.Probability, name),
-        MatchPlanExpr m => Mentions(m.Subject, name),
-        _ => false,
-    };
 
     /// <summary>True when the rule returns a value (EXIT rules then replace only natural successes).</summary>
     public bool Replaces { get; }
