@@ -25,6 +25,7 @@ public static class PhoebeCli
             "Language reference: docs/language.md");
         root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
         root.Subcommands.Add(FmtCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SynthesizeCommand.Create(stdout, stderr));
 
         // Everything after `--` is the target command of `run`, never Phoebe's options.
         string[] target = [];
