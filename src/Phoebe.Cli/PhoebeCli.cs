@@ -27,16 +27,17 @@ public static class PhoebeCli
         root.Subcommands.Add(FmtCommand.Create(stdout, stderr));
         root.Subcommands.Add(SynthesizeCommand.Create(stdout, stderr));
 
-        // Everything after `--` is the target command of `run`, never Phoebe's options.
+        // Everything after `--` is the target command of `run` or `observe`, never Phoebe's options.
         string[] target = [];
         int separator = Array.IndexOf(args, "--");
-        if (separator >= 0 && args.Length > 0 && args[0] == "run")
+        if (separator >= 0 && args.Length > 0 && args[0] is "run" or "observe")
         {
             target = args[(separator + 1)..];
             args = args[..separator];
         }
         root.Subcommands.Add(RunCommand.Create(stdout, stderr, () => target));
         root.Subcommands.Add(AttachCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ObserveCommand.Create(stdout, stderr, () => target));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
