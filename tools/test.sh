@@ -32,6 +32,7 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)              # builds the e
 [ -f "/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a" ] || missing+=(libc6-dev)  # static test targets
 [ -f /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
 [ -e /usr/share/man/man2/openat.2.gz ] || [ -e /usr/share/man/man2/open.2.gz ] || missing+=(manpages-dev)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)             # scrapes `phoebe observe --metrics` in its integration test
 if [ ${#missing[@]} -gt 0 ]; then
   echo "apt-get install ${missing[*]}"
   sudo_if_needed apt-get update -q >/dev/null

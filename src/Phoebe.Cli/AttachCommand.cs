@@ -5,7 +5,7 @@ using Phoebe.Runtime.Injection;
 
 namespace Phoebe.Cli;
 
-/// <summary><c>phoebe attach --pid PID [RULES.phb ...] [-e 'RULE ...']... [--duration D] [-q]</c></summary>
+/// <summary><c>phoebe attach --pid PID [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--duration D] [-q]</c></summary>
 internal static class AttachCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -19,18 +19,19 @@ internal static class AttachCommand
         var summary = new Option<string>("--summary") { Description = "Summary format at detach, on stderr", DefaultValueFactory = _ => "table" };
         summary.AcceptOnlyFromAmong("table", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own" };
+        var profile = RunCommand.ProfileOption();
         var command = new Command("attach", "Inject into a running process until Ctrl-C, SIGTERM or --duration, then detach:\n" +
             "every thread resumes and the process goes on as if Phoebe had never been there.\n" +
             "Exit code: 0 after detaching (or when the target exited), 125 when Phoebe fails, 2 for usage errors.")
         {
-            pid, files, rules, duration, seed, log, summary, quiet,
+            pid, files, rules, profile, duration, seed, log, summary, quiet,
         };
-        command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(files) ?? [], parse.GetValue(rules) ?? [],
+        command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(files) ?? [], parse.GetValue(rules) ?? [], parse.GetValue(profile),
             parse.GetValue(duration), parse.GetValue(seed), parse.GetValue(log), parse.GetValue(summary) == "json", parse.GetValue(quiet), stderr));
         return command;
     }
 
-    private static int Run(int pid, string[] files, string[] inlineRules, string? durationText, ulong? seed, string? logPath,
+    private static int Run(int pid, string[] files, string[] inlineRules, string? profilePath, string? durationText, ulong? seed, string? logPath,
         bool jsonSummary, bool quiet, TextWriter stderr)
     {
         TimeSpan? duration = null;
@@ -54,7 +55,8 @@ internal static class AttachCommand
             return ExitCodes.Usage;
         }
         var plan = RunCommand.Compile(files, inlineRules, quiet, stderr);
-        if (plan is null || RunCommand.Unsupported(plan, stderr)) return RunCommand.PhoebeFailed;
+        if (plan is null || RunCommand.Unsupported(plan, stderr, profilePath is not null)) return RunCommand.PhoebeFailed;
+        if (!RunCommand.TryBindProfile(profilePath, plan, quiet, stderr, out var observations)) return RunCommand.PhoebeFailed;
 
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
         if (!RunCommand.TryOpenLog(logPath, stderr, out var log)) return RunCommand.PhoebeFailed;
@@ -64,6 +66,7 @@ internal static class AttachCommand
             Seed = actualSeed,
             Log = log,
             InKernelErrno = false, // no filter is installed into a running process
+            Observations = observations,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
         });
         var session = new PtraceSession(engine);

@@ -3,13 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Phoebe.Lang.Syntax;
+using Phoebe.Runtime.Metrics;
 using Phoebe.Runtime.Monitoring;
 using Phoebe.Runtime.Profiles;
 
 namespace Phoebe.Cli;
 
 /// <summary>
-/// <c>phoebe observe (--pid PID | --comm NAME | -- COMMAND [ARGS...]) [--interval 15s] [--duration D] [-o PROFILE.yaml] [-q]</c>:
+/// <c>phoebe observe (--pid PID | --comm NAME | -- COMMAND [ARGS...]) [--interval 15s] [--duration D] [-o PROFILE.yaml] [-q] [--metrics HOST:PORT]</c>:
 /// counts the target's syscalls with the eBPF monitor, one interval at a time, and writes a profile (docs/profile.md).
 /// </summary>
 internal static class ObserveCommand
@@ -24,16 +25,17 @@ internal static class ObserveCommand
         var duration = new Option<string?>("--duration", "-d") { HelpName = "D", Description = "Stop after this long, e.g. 10m (default: until Ctrl-C, SIGTERM or the target's exit)" };
         var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the profile to this file (default: stdout)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No live view or messages on stderr (errors only)" };
+        var metrics = new Option<string?>("--metrics") { HelpName = "HOST:PORT", Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while observing (docs/metrics.md)" };
         var command = new Command("observe", "Observe a program's syscalls and natural errors with eBPF and write a profile (docs/profile.md)\n" +
             "for `phoebe synthesize`. Give exactly one of --pid, --comm or `-- COMMAND [ARGS...]`.\n" +
             "Observing stops at Ctrl-C, SIGTERM, --duration or when the observed processes have exited; the profile is written then.\n" +
             "Exit code: with a COMMAND, the command's (128+N when signal N killed it); otherwise 0; 125 when Phoebe fails\n" +
             "(e.g. eBPF is unavailable); 2 for usage errors.")
         {
-            pid, comm, interval, duration, output, quiet,
+            pid, comm, interval, duration, output, quiet, metrics,
         };
         command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(comm), targetCommand(), parse.GetValue(interval)!,
-            parse.GetValue(duration), parse.GetValue(output), parse.GetValue(quiet), stdout, stderr));
+            parse.GetValue(duration), parse.GetValue(output), parse.GetValue(quiet), parse.GetValue(metrics), stdout, stderr));
         return command;
     }
 
@@ -50,7 +52,7 @@ internal static class ObserveCommand
     }
 
     private static int Run(int? pid, string? comm, IReadOnlyList<string> target, string intervalText, string? durationText,
-        string? output, bool quiet, TextWriter stdout, TextWriter stderr)
+        string? output, bool quiet, string? metricsText, TextWriter stdout, TextWriter stderr)
     {
         int given = (pid is null ? 0 : 1) + (comm is null ? 0 : 1) + (target.Count == 0 ? 0 : 1);
         if (given != 1)
@@ -77,6 +79,16 @@ internal static class ObserveCommand
             stderr.WriteLine($"phoebe: cannot write {output}: is a directory");
             return ExitCodes.Usage;
         }
+        System.Net.IPEndPoint? metricsAt = null;
+        if (metricsText != null)
+        {
+            metricsAt = MetricsServer.ParseEndpoint(metricsText, out string metricsError);
+            if (metricsAt is null)
+            {
+                stderr.WriteLine("phoebe: " + metricsError);
+                return ExitCodes.Usage;
+            }
+        }
 
         // The processes to observe.
         List<int> roots;
@@ -102,6 +114,23 @@ internal static class ObserveCommand
         {
             roots = [];
         }
+
+        // Listen before anything starts, so a taken port stops Phoebe before the target runs.
+        var metrics = metricsAt is null ? null : new ObservationMetrics();
+        MetricsServer? server = null;
+        if (metricsAt != null)
+        {
+            try
+            {
+                server = MetricsServer.Start(metricsAt, metrics!.Render);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                stderr.WriteLine($"phoebe: cannot serve metrics on {metricsText}: {e.Message}");
+                return RunCommand.PhoebeFailed;
+            }
+        }
+        using var serving = server;
 
         SyscallMonitor monitor;
         int? child = null;
@@ -156,7 +185,8 @@ internal static class ObserveCommand
                 }
                 child = spawned;
                 roots = [spawned];
-                targetName = ObservationTargets.Comm(spawned) ?? Path.GetFileName(target[0]);
+                // Not /proc/PID/comm: right after the spawn it may still name the pre-exec image.
+                targetName = Path.GetFileName(target[0]);
             }
         }
         catch (MonitorUnavailableException e)
@@ -188,6 +218,7 @@ internal static class ObserveCommand
             {
                 stderr.WriteLine($"phoebe: observing {string.Join(", ", roots)} ({targetName}) every {ProfileWriterDuration(interval)}" +
                     (duration is { } d ? $" for {ProfileWriterDuration(d)}" : child is null ? "; Ctrl-C stops" : "; until it exits or Ctrl-C"));
+                if (server != null) stderr.WriteLine($"phoebe: metrics at http://{metricsText}/metrics");
             }
             TimeSpan nextTick = interval;
             TimeSpan lastCollect = TimeSpan.Zero;
@@ -233,6 +264,7 @@ internal static class ObserveCommand
                     if (!ended || counts.Counters.Count > 0 || observation.Intervals == 0)
                     {
                         var seen = observation.Add(counts);
+                        metrics?.Add(counts);
                         if (!quiet) Render(stderr, seen, clock.Elapsed, clock.Elapsed - lastCollect);
                     }
                     lastCollect = clock.Elapsed;

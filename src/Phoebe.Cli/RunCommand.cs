@@ -6,10 +6,11 @@ using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Plan;
 using Phoebe.Lang.Syntax;
 using Phoebe.Runtime.Injection;
+using Phoebe.Runtime.Profiles;
 
 namespace Phoebe.Cli;
 
-/// <summary><c>phoebe run [RULES.phb ...] [-e 'RULE ...']... [--seed N] [--log FILE] [--summary table|json] [-q] -- COMMAND [ARGS...]</c></summary>
+/// <summary><c>phoebe run [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--seed N] [--log FILE] [--summary table|json] [-q] -- COMMAND [ARGS...]</c></summary>
 internal static class RunCommand
 {
     /// <summary>Exit code when Phoebe itself fails (bad rules, cannot trace), as env(1) and timeout(1) do.</summary>
@@ -24,16 +25,18 @@ internal static class RunCommand
         var summary = new Option<string>("--summary") { Description = "Summary format at exit, on stderr", DefaultValueFactory = _ => "table" };
         summary.AcceptOnlyFromAmong("table", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own: the output is exactly the target's" };
+        var profile = ProfileOption();
         var ptraceOnly = new Option<bool>("--ptrace-only") { Description = "Serve every rule with ptrace stops, not seccomp user notification or in-kernel errno (slower; for comparisons)" };
         var command = new Command("run", "Run COMMAND with the rules active for it and every process and thread it creates.\n" +
             "Usage: phoebe run [RULES.phb ...] [-e 'RULE ...']... [options] -- COMMAND [ARGS...]\n" +
             "Exit code: the target's (128+N when signal N killed it); 125 when Phoebe itself fails; 2 for usage errors.")
         {
-            files, rules, seed, log, summary, quiet, ptraceOnly,
+            files, rules, profile, seed, log, summary, quiet, ptraceOnly,
         };
         command.SetAction(parse => Run(
             parse.GetValue(files) ?? [],
             parse.GetValue(rules) ?? [],
+            parse.GetValue(profile),
             parse.GetValue(seed),
             parse.GetValue(log),
             parse.GetValue(summary) == "json",
@@ -45,7 +48,13 @@ internal static class RunCommand
         return command;
     }
 
-    private static int Run(string[] files, string[] inlineRules, ulong? seed, string? logPath, bool jsonSummary, bool quiet,
+    /// <summary>The <c>--profile</c> option of run and attach.</summary>
+    internal static Option<string?> ProfileOption() => new("--profile")
+    {
+        Description = "A profile from `phoebe observe` (YAML): rules read its statistics as observed.min/mean/max/var/count, per syscall and the errno they return",
+    };
+
+    private static int Run(string[] files, string[] inlineRules, string? profilePath, ulong? seed, string? logPath, bool jsonSummary, bool quiet,
         bool ptraceOnly, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
     {
         if (target.Count == 0)
@@ -60,7 +69,8 @@ internal static class RunCommand
         }
         var plan = Compile(files, inlineRules, quiet, stderr);
         if (plan is null) return PhoebeFailed;
-        if (Unsupported(plan, stderr)) return PhoebeFailed;
+        if (Unsupported(plan, stderr, profilePath is not null)) return PhoebeFailed;
+        if (!TryBindProfile(profilePath, plan, quiet, stderr, out var observations)) return PhoebeFailed;
 
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
         if (!TryOpenLog(logPath, stderr, out var log)) return PhoebeFailed;
@@ -71,6 +81,7 @@ internal static class RunCommand
             Log = log,
             InKernelErrno = !ptraceOnly,
             UseSeccompNotify = !ptraceOnly,
+            Observations = observations,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
         });
         var session = new PhoebeSessionSignals(new PtraceSession(engine));
@@ -131,7 +142,44 @@ internal static class RunCommand
         return result.HasErrors ? null : result.Plan;
     }
 
-    internal static bool Unsupported(InjectionPlan plan, TextWriter stderr)
+    /// <summary>
+    /// Reads <c>--profile</c>, if given, and binds the rules' <c>observed.*</c> to it; false
+    /// (after rendering the profile's diagnostics, or saying which rule has no observations) on errors.
+    /// </summary>
+    internal static bool TryBindProfile(string? path, InjectionPlan plan, bool quiet, TextWriter stderr,
+        out IReadOnlyDictionary<(string Syscall, int Errno), ObservedStats>? observations)
+    {
+        observations = null;
+        if (path is null) return true;
+        ProfileReadResult read;
+        try
+        {
+            if (Directory.Exists(path)) throw new IOException("is a directory (pass a profile, e.g. profile.yaml)");
+            read = ProfileReader.ReadFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"phoebe: cannot read the profile {path}: {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
+            return false;
+        }
+        foreach (var d in read.Diagnostics)
+        {
+            if (d.Severity == Severity.Error || !quiet) stderr.Write(DiagnosticRenderer.Render(d));
+        }
+        if (read.Profile is not { } profile)
+        {
+            int errors = read.Diagnostics.Count(d => d.Severity == Severity.Error);
+            stderr.WriteLine($"phoebe: the profile {path} has {errors} error{(errors == 1 ? "" : "s")}");
+            return false;
+        }
+        var problems = ProfileObservations.Check(plan.Rules, profile, path);
+        foreach (var problem in problems) stderr.WriteLine($"phoebe: {problem}");
+        if (problems.Count > 0) return false;
+        observations = ProfileObservations.Table(profile);
+        return true;
+    }
+
+    internal static bool Unsupported(InjectionPlan plan, TextWriter stderr, bool hasProfile)
     {
         foreach (var rule in plan.Rules)
         {
@@ -141,10 +189,10 @@ internal static class RunCommand
                     "seccomp and ptrace see syscalls; inject the syscalls the function makes instead");
                 return true;
             }
-            if (rule.UsesObservations())
+            if (!hasProfile && ProfileObservations.UsesObserved(rule))
             {
-                stderr.WriteLine($"phoebe: rule `{rule.Name}` ({rule.Location}) uses rate or observed.*, which need a profile: " +
-                    "`phoebe run --profile` comes with `phoebe observe` (not available yet)");
+                stderr.WriteLine($"phoebe: rule `{rule.Name}` ({rule.Location}) uses observed.*, which needs a profile: " +
+                    "pass --profile PROFILE.yaml, written by `phoebe observe` (`rate` alone needs none)");
                 return true;
             }
         }

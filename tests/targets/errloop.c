@@ -1,4 +1,4 @@
-/* errloop [-f] N M K
+/* errloop [-f] [-s MS] N M K
  * Makes exact numbers of failing and succeeding calls, for the monitor's
  * tests: N openat of a missing file (ENOENT), M openat of /etc/hostname, each
  * closed (success), and K close(-1) (EBADF). It first prints "ready PID" and
@@ -6,12 +6,16 @@
  * forked child makes them (the parent only waits). Then it prints
  *   enoent N / opened M / ebadf K
  * (the counts it saw, from the process that made the calls) and exits 0 when
- * every call ended as expected. */
+ * every call ended as expected. With -s, the process that made the calls then
+ * sleeps MS milliseconds before exiting (so a scraper sees the live counts). */
 #include "target.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+static long sleep_ms;
 
 static int calls(long n, long m, long k)
 {
@@ -25,19 +29,28 @@ static int calls(long n, long m, long k)
     for (long i = 0; i < k; i++)
         if (close(-1) < 0 && errno == EBADF) ebadf++;
     printf("enoent %ld\nopened %ld\nebadf %ld\n", enoent, opened, ebadf);
+    if (sleep_ms > 0) {
+        struct timespec t = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
+        while (nanosleep(&t, &t) != 0 && errno == EINTR) {}
+    }
     return enoent == n && opened == m && ebadf == k ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-    int fork_first = argc > 1 && strcmp(argv[1], "-f") == 0;
-    if (argc != 4 + fork_first) {
-        fprintf(stderr, "usage: errloop [-f] N M K\n");
+    int fork_first = 0, first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (strcmp(argv[first], "-f") == 0) fork_first = 1;
+        else if (strcmp(argv[first], "-s") == 0 && first + 1 < argc) sleep_ms = parse_count(argv[++first], "MS", 3600000);
+        else break;
+    }
+    if (argc != first + 3) {
+        fprintf(stderr, "usage: errloop [-f] [-s MS] N M K\n");
         return 2;
     }
-    long n = parse_count(argv[1 + fork_first], "N", 1000000);
-    long m = parse_count(argv[2 + fork_first], "M", 1000000);
-    long k = parse_count(argv[3 + fork_first], "K", 1000000);
+    long n = parse_count(argv[first], "N", 1000000);
+    long m = parse_count(argv[first + 1], "M", 1000000);
+    long k = parse_count(argv[first + 2], "K", 1000000);
 
     buffer_stdout();
     sigset_t usr1;

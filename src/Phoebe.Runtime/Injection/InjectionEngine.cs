@@ -30,6 +30,33 @@ public sealed class InjectionOptions
     /// about 3x cheaper here) instead of ptrace. Off for comparisons and debugging.
     /// </summary>
     public bool UseSeccompNotify { get; init; } = true;
+
+    /// <summary>The default <see cref="Interval"/>: 1 s.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The default <see cref="Tick"/>: 10 ms.</summary>
+    public static readonly TimeSpan DefaultTick = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// The interval over which <c>rate</c> is measured: intervals are consecutive, aligned on
+    /// the engine's start, and <c>rate</c> is errors / calls so far in the current one
+    /// (docs/semantics.md, "rate and observed.*").
+    /// </summary>
+    public TimeSpan Interval { get; init; } = DefaultInterval;
+
+    /// <summary>
+    /// How often a rule's control condition (<c>rate</c>, <c>observed.*</c>, <c>elapsed</c>) is
+    /// decided: once per tick per (rule, syscall), at the first call of the tick; the result
+    /// holds for the rest of the tick. <see cref="TimeSpan.Zero"/> decides it at every call.
+    /// </summary>
+    public TimeSpan Tick { get; init; } = DefaultTick;
+
+    /// <summary>
+    /// The values of <c>observed.*</c> by (syscall name, errno number), from a profile
+    /// (<see cref="ProfileObservations.Table"/>). A rule that reads <c>observed.*</c> needs an entry
+    /// for each of its syscalls and the errno it returns.
+    /// </summary>
+    public IReadOnlyDictionary<(string Syscall, int Errno), ObservedStats>? Observations { get; init; }
 }
 
 /// <summary>What to do with a call at its entry.</summary>
@@ -58,14 +85,19 @@ public sealed class InjectionEngine
     private readonly object gate = new();
     private readonly object decisionGate = new();
     private volatile RuleTable table;
-    private readonly ControlState control;
+    private readonly Dictionary<int, RateCounter> rates = new();
+    private readonly long intervalTicks;
+    private readonly long tickTicks;
 
     /// <summary>Creates an engine with the given rules.</summary>
     public InjectionEngine(IEnumerable<RulePlan> rules, InjectionOptions options)
     {
         this.options = options;
         evaluator = new ConditionEvaluator(new SeededRandom(options.Seed));
-        control = new ControlState(clock);
+        if (options.Interval <= TimeSpan.Zero) throw new ArgumentException("the rate interval must be positive", nameof(options));
+        if (options.Tick < TimeSpan.Zero) throw new ArgumentException("the control tick cannot be negative", nameof(options));
+        intervalTicks = options.Interval.Ticks;
+        tickTicks = options.Tick.Ticks;
         var plans = rules.ToList();
         var inKernel = options.InKernelErrno ? KernelDecidable(plans) : [];
         table = RuleTable.Build(plans.Select(rule => Load(rule, inKernel.Contains(rule))).ToList());
@@ -123,7 +155,20 @@ public sealed class InjectionEngine
         // Compile regexes now, not at the first traced call.
         evaluator.Prepare(rule.Filter);
         evaluator.Prepare(rule.Control);
-        return new RuleRuntime(rule, inKernel);
+        var runtime = new RuleRuntime(rule, inKernel);
+        int errno = rule.Actions.OfType<ReturnErrnoAction>().FirstOrDefault()?.Number ?? 0;
+        bool readsObserved = ProfileObservations.UsesObserved(rule);
+        foreach (var sc in rule.Syscalls)
+        {
+            if (sc.X86_64 is not { } nr || runtime.Controls.ContainsKey(nr)) continue;
+            ObservedStats? observed = null;
+            if (readsObserved && (errno == 0 || options.Observations is null || !options.Observations.TryGetValue((sc.Name, errno), out observed)))
+            {
+                throw new ArgumentException($"rule `{rule.Name}` reads observed.* but there are no observations of {sc.Name} failing with {rule.Errno ?? "its errno"}");
+            }
+            runtime.Controls[nr] = new RuleControl(this, nr, errno, observed);
+        }
+        return runtime;
     }
 
     /// <summary>The seccomp filter for a launched target: per syscall, kernel rules then trace.</summary>
@@ -146,7 +191,8 @@ public sealed class InjectionEngine
             }
         }
         // A syscall whose rules all act at ENTRY needs no ptrace stop: the supervisor decides it.
-        var needsPtrace = new HashSet<int>(table.All.Where(r => !r.InKernel && r.Plan.Phase == Phase.Exit)
+        // A syscall whose rate a rule reads must be seen at exit, for its results.
+        var needsPtrace = new HashSet<int>(table.All.Where(r => !r.InKernel && (r.Plan.Phase == Phase.Exit || r.UsesRate))
             .SelectMany(r => r.Plan.Syscalls).Where(sc => sc.X86_64 is not null).Select(sc => sc.X86_64!.Value));
         var filters = new Dictionary<int, SyscallFilter>();
         foreach (int nr in traced)
@@ -256,7 +302,10 @@ public sealed class InjectionEngine
         {
             foreach (var rule in rules) Apply(rule, nr, call, ref ret, ref delay, ref signals, original: null);
         }
-        return new EntryDecision(ret, delay, signals?.ToArray(), ret is null && t.Exit.ContainsKey(nr));
+        bool rated = t.Rated.Contains(nr);
+        // A call decided at entry never reaches its exit: its result is the one given here.
+        if (rated && ret is { } given) CountResult(nr, given);
+        return new EntryDecision(ret, delay, signals?.ToArray(), ret is null && (t.Exit.ContainsKey(nr) || rated));
     }
 
     private ExitDecision DecideExit(int nr, TraceeCall call)
@@ -264,10 +313,13 @@ public sealed class InjectionEngine
         long? ret = null;
         long delay = 0;
         List<int>? signals = null;
-        if (table.Exit.TryGetValue(nr, out var rules))
+        var t = table;
+        if (t.Exit.TryGetValue(nr, out var rules))
         {
             foreach (var rule in rules) Apply(rule, nr, call, ref ret, ref delay, ref signals, original: call.Retval);
         }
+        // The result the program sees: injected or natural.
+        if (t.Rated.Contains(nr)) CountResult(nr, ret ?? call.Retval ?? 0);
         return new ExitDecision(ret, delay, signals?.ToArray());
     }
 
@@ -279,7 +331,8 @@ public sealed class InjectionEngine
         // By default EXIT rules replace only results that succeeded naturally; a rule
         // whose condition tests retval decides for itself.
         if (original is { } r && rule.Replaces && !rule.DecidesOnRetval && r is >= -4095 and <= -1) return;
-        if (rule.Plan.Control is { } c && !evaluator.ControlHolds(c, control)) return;
+        var control = rule.Controls[nr];
+        if (rule.Plan.Control is { } c && !control.Holds(c)) return;
         if (!evaluator.Matches(rule.Plan.Filter, call, control)) return;
         rule.CountMatch();
         var now = clock.Elapsed;
@@ -318,12 +371,15 @@ public sealed class InjectionEngine
         public required FrozenDictionary<int, RuleRuntime[]> Entry { get; init; }
         public required FrozenDictionary<int, RuleRuntime[]> Exit { get; init; }
         public required FrozenDictionary<int, SyscallRef> Syscalls { get; init; }
+        /// <summary>Syscalls whose results are counted, because an enabled rule reads their <c>rate</c>.</summary>
+        public required FrozenSet<int> Rated { get; init; }
 
         public static RuleTable Build(List<RuleRuntime> rules)
         {
             var entry = new Dictionary<int, List<RuleRuntime>>();
             var exit = new Dictionary<int, List<RuleRuntime>>();
             var syscalls = new Dictionary<int, SyscallRef>();
+            var rated = new HashSet<int>();
             foreach (var rule in rules)
             {
                 foreach (var sc in rule.Plan.Syscalls)
@@ -331,6 +387,7 @@ public sealed class InjectionEngine
                     if (sc.X86_64 is not { } nr) continue;
                     syscalls.TryAdd(nr, sc);
                     if (!rule.Enabled) continue;
+                    if (rule.UsesRate && !rule.InKernel) rated.Add(nr);
                     var target = rule.Plan.Phase == Phase.Exit ? exit : entry;
                     if (!target.TryGetValue(nr, out var list)) target[nr] = list = new List<RuleRuntime>();
                     list.Add(rule);
@@ -342,19 +399,81 @@ public sealed class InjectionEngine
                 Entry = entry.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
                 Exit = exit.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.ToArray()),
                 Syscalls = syscalls.ToFrozenDictionary(),
+                Rated = rated.ToFrozenSet(),
             };
         }
     }
 
-    /// <summary>Control terms. rate and observed.* come with profiles (a later issue).</summary>
-    private sealed class ControlState(Stopwatch clock) : IControlContext
+    private long IntervalIndex() => clock.Elapsed.Ticks / intervalTicks;
+
+    /// <summary>Counts one result of <paramref name="nr"/> in the current interval (under the decision lock).</summary>
+    private void CountResult(int nr, long result)
     {
-        public TimeSpan Elapsed => clock.Elapsed;
-        public double Rate => 0;
-        public double ObservedMin => 0;
-        public double ObservedMean => 0;
-        public double ObservedMax => 0;
-        public double ObservedVar => 0;
-        public long ObservedCount => 0;
+        if (!rates.TryGetValue(nr, out var counter)) rates[nr] = counter = new RateCounter();
+        counter.Count(IntervalIndex(), result);
+    }
+
+    /// <summary>The rate of <paramref name="nr"/> failing with <paramref name="errno"/> so far in the current interval.</summary>
+    private double RateOf(int nr, int errno) => rates.TryGetValue(nr, out var counter) ? counter.Rate(IntervalIndex(), errno) : 0;
+
+    /// <summary>
+    /// The results of one syscall in the current interval: calls, and failures per errno.
+    /// A new interval starts from zero.
+    /// </summary>
+    private sealed class RateCounter
+    {
+        private long interval = -1;
+        private long calls;
+        private readonly Dictionary<int, long> errors = new();
+
+        public void Count(long now, long result)
+        {
+            if (now != interval)
+            {
+                interval = now;
+                calls = 0;
+                errors.Clear();
+            }
+            calls++;
+            if (result is >= -4095 and <= -1)
+            {
+                int errno = (int)-result;
+                errors[errno] = errors.GetValueOrDefault(errno) + 1;
+            }
+        }
+
+        public double Rate(long now, int errno) =>
+            now != interval || calls == 0 ? 0 : (double)errors.GetValueOrDefault(errno) / calls;
+    }
+
+    /// <summary>
+    /// The control terms of one rule on one syscall, and its control condition's decision
+    /// for the current tick.
+    /// </summary>
+    internal sealed class RuleControl(InjectionEngine engine, int nr, int errno, ObservedStats? observed) : IControlContext
+    {
+        private long decidedTick = -1;
+        private bool holds;
+
+        /// <summary>The control condition's value, decided at the first call of each tick.</summary>
+        public bool Holds(PlanExpr control)
+        {
+            if (engine.tickTicks == 0) return engine.evaluator.ControlHolds(control, this);
+            long tick = engine.clock.Elapsed.Ticks / engine.tickTicks;
+            if (tick != decidedTick)
+            {
+                holds = engine.evaluator.ControlHolds(control, this);
+                decidedTick = tick;
+            }
+            return holds;
+        }
+
+        public TimeSpan Elapsed => engine.clock.Elapsed;
+        public double Rate => errno == 0 ? 0 : engine.RateOf(nr, errno);
+        public double ObservedMin => observed?.Min ?? 0;
+        public double ObservedMean => observed?.Mean ?? 0;
+        public double ObservedMax => observed?.Max ?? 0;
+        public double ObservedVar => observed?.Var ?? 0;
+        public long ObservedCount => observed?.Count ?? 0;
     }
 }

@@ -22,7 +22,14 @@ public sealed class RuleRuntime
         InKernel = inKernel;
         Replaces = plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
         DecidesOnRetval = plan.Filter.Uses(b => b == Builtin.Retval);
+        UsesRate = ProfileObservations.UsesRate(plan);
     }
+
+    /// <summary>True when the rule reads <c>rate</c>: the results of its syscalls are then counted.</summary>
+    public bool UsesRate { get; }
+
+    /// <summary>The control terms and per-tick decision of the rule, per syscall number.</summary>
+    internal Dictionary<int, InjectionEngine.RuleControl> Controls { get; } = new();
 
     /// <summary>
     /// True when the rule's condition tests <c>retval</c>: it then decides itself which
