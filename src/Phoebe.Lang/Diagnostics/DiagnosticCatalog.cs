@@ -100,7 +100,10 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor NotForFunctions = new("PHB2005", Severity.Error, "not available for library functions");
 
     /// <summary>All descriptors, ordered by code.</summary>
-    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = typeof(DiagnosticCatalog)
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = DescriptorsOf(typeof(DiagnosticCatalog));
+
+    /// <summary>The descriptors a catalogue class declares as public static fields, ordered by code.</summary>
+    public static IReadOnlyList<DiagnosticDescriptor> DescriptorsOf(Type catalogue) => catalogue
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
         .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Phoebe.Lang.Diagnostics;
 
 namespace Phoebe.Runtime.Profiles;
@@ -44,10 +43,5 @@ public static class ProfileDiagnostics
     public static readonly DiagnosticDescriptor RateDisagreesWithSeries = new("PHB3016", Severity.Warning, "rate disagrees with series");
 
     /// <summary>All descriptors, ordered by code.</summary>
-    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = typeof(ProfileDiagnostics)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
-        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
-        .OrderBy(d => d.Code, StringComparer.Ordinal)
-        .ToArray();
+    public static IReadOnlyList<DiagnosticDescriptor> All { get; } = DiagnosticCatalog.DescriptorsOf(typeof(ProfileDiagnostics));
 }

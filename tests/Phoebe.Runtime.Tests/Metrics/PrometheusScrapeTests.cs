@@ -6,6 +6,8 @@ using Phoebe.Runtime.Interop;
 using Phoebe.Runtime.Monitoring;
 using Phoebe.Runtime.Tests.Run;
 
+using Phoebe.Runtime.Tests.Monitoring;
+
 namespace Phoebe.Runtime.Tests.Metrics;
 
 /// <summary>
@@ -19,20 +21,6 @@ public sealed class PrometheusScrapeTests
     private const string PrometheusBinary = "/usr/bin/prometheus";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ValueWait = TimeSpan.FromSeconds(20);
-
-    /// <summary>Skips the test, saying why, only where the machine cannot run eBPF (as the Monitoring tests do).</summary>
-    private static void RequireEbpf()
-    {
-        try
-        {
-            using var probe = SyscallMonitor.Start(Environment.ProcessId);
-        }
-        catch (MonitorUnavailableException e) when (e.Reason is MonitorUnavailableReason.Permission or MonitorUnavailableReason.LibraryMissing
-            || (e.Reason == MonitorUnavailableReason.Kernel && !File.Exists("/proc/sys/kernel/unprivileged_bpf_disabled")))
-        {
-            Skip.Now("eBPF is not available here: " + e.Message);
-        }
-    }
 
     private static int FreePort()
     {
@@ -77,7 +65,7 @@ public sealed class PrometheusScrapeTests
     [SkippableFact]
     public async Task Prometheus_scrapes_exact_error_counts_from_observe()
     {
-        RequireEbpf();
+        Ebpf.Require();
         if (!File.Exists(PrometheusBinary)) Skip.Now($"{PrometheusBinary} is missing: Debian's `prometheus` package could not be installed (tools/test.sh installs it)");
         const int N = 1234, M = 200, K = 56;
         using var scratch = new ScratchDirectory();

@@ -15,20 +15,6 @@ public sealed class ObserveTests
     private const int SIGUSR1 = 10;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>Skips the test, saying why, only where the machine cannot run eBPF (as SyscallMonitorTests do).</summary>
-    private static void RequireEbpf()
-    {
-        try
-        {
-            using var probe = SyscallMonitor.Start(Environment.ProcessId);
-        }
-        catch (MonitorUnavailableException e) when (e.Reason is MonitorUnavailableReason.Permission or MonitorUnavailableReason.LibraryMissing
-            || (e.Reason == MonitorUnavailableReason.Kernel && !File.Exists("/proc/sys/kernel/unprivileged_bpf_disabled")))
-        {
-            Skip.Now("eBPF is not available here: " + e.Message);
-        }
-    }
-
     private static void WaitFor(Func<bool> condition, RunningProcess phoebe, string what)
     {
         var deadline = DateTime.UtcNow + Timeout;
@@ -43,7 +29,7 @@ public sealed class ObserveTests
     [SkippableFact]
     public void Observes_a_command_with_exact_counts_and_the_profile_synthesizes()
     {
-        RequireEbpf();
+        Ebpf.Require();
         const int N = 1500, M = 300, K = 77;
         using var scratch = new ScratchDirectory();
         string profilePath = scratch.File("profile.yaml");
@@ -93,7 +79,7 @@ public sealed class ObserveTests
     [SkippableFact]
     public void Observes_a_pid_until_duration_and_writes_the_profile_to_stdout()
     {
-        RequireEbpf();
+        Ebpf.Require();
         using var sleeper = RunningProcess.Start(new ProcessSpec("sleep", ["30"]));
         var result = PhoebeProcess.Run(["observe", "-q", "--pid", sleeper.Id.ToString(), "--interval", "100ms", "--duration", "350ms"], timeout: Timeout);
         Assert.True(result.ExitCode == 0, result.ToString());

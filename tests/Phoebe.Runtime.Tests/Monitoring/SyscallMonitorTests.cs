@@ -39,21 +39,6 @@ public sealed class SyscallMonitorTests
         return target.WaitForExit(Timeout);
     }
 
-    /// <summary>Starts the monitor; skips the test, saying why, only where the machine cannot run eBPF.</summary>
-    private static SyscallMonitor StartMonitor(int pid)
-    {
-        try
-        {
-            return SyscallMonitor.Start(pid);
-        }
-        catch (MonitorUnavailableException e) when (e.Reason is MonitorUnavailableReason.Permission or MonitorUnavailableReason.LibraryMissing
-            || (e.Reason == MonitorUnavailableReason.Kernel && !File.Exists("/proc/sys/kernel/unprivileged_bpf_disabled")))
-        {
-            Skip.Now("eBPF is not available here: " + e.Message);
-            throw; // not reached
-        }
-    }
-
     private static void AssertCount(SyscallCounts counts, string syscall, int errno, long expected)
     {
         var c = counts.Find(Nr(syscall), errno);
@@ -72,7 +57,7 @@ public sealed class SyscallMonitorTests
         // Not monitored: its identical calls must not show up in the counts.
         using var bystander = StartErrloop(N.ToString(), M.ToString(), K.ToString());
         SyscallCounts counts;
-        using (var monitor = StartMonitor(target.Id))
+        using (var monitor = Ebpf.StartOrSkip(target.Id))
         {
             var bystanderResult = Release(bystander);
             Assert.Equal(0, bystanderResult.ExitCode);
@@ -101,7 +86,7 @@ public sealed class SyscallMonitorTests
     {
         const int N = 300, M = 200, K = 100;
         using var target = StartErrloop("-f", N.ToString(), M.ToString(), K.ToString());
-        using var monitor = StartMonitor(target.Id);
+        using var monitor = Ebpf.StartOrSkip(target.Id);
         var result = Release(target);
         Assert.Equal(["ready " + target.Id, $"enoent {N}", $"opened {M}", $"ebadf {K}"], result.StdoutLines);
         Assert.Equal(0, result.ExitCode);
