@@ -506,13 +506,21 @@ public class ConditionEvaluatorTests
         var control = StandardControl();
         for (int i = 0; i < 10_000; i++) evaluator.Matches(filter, call, control); // JIT, regex compilation
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // The runtime itself allocates now and then on this thread (tiered re-JIT,
+        // on-stack replacement), and more so on a loaded machine. A cost per
+        // evaluation shows in every round (1e6 x at least 24 bytes); a one-off does
+        // not, so the cheapest of three rounds is the evaluator's own cost.
+        long allocated = long.MaxValue;
         int hits = 0;
-        for (int i = 0; i < 1_000_000; i++)
+        for (int round = 0; round < 3; round++)
         {
-            if (evaluator.Matches(filter, call, control)) hits++;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1_000_000; i++)
+            {
+                if (evaluator.Matches(filter, call, control)) hits++;
+            }
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.True(hits > 0);
         Assert.True(allocated <= 4096, $"1e6 evaluations allocated {allocated} bytes");
