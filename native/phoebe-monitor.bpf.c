@@ -4,8 +4,13 @@
  * (SyscallMonitor) through libbpf; see native/README.md.
  *
  * Only tracepoints (raw_syscalls, sched): kprobes and fentry are not available
- * on every kernel Phoebe runs on. The tracepoint records are declared by hand
- * instead of coming from vmlinux.h, so building needs no kernel BTF. */
+ * on every kernel Phoebe runs on. The hot pair, raw_syscalls sys_enter and
+ * sys_exit, is attached as raw tracepoints (BPF_PROG_TYPE_RAW_TRACEPOINT,
+ * Linux 4.17): the program gets the tracepoint's arguments as they are, with
+ * no perf record built for it on every syscall of the machine, which is most
+ * of a classic tracepoint program's cost (docs/performance.md). The sched
+ * events are rare and stay classic tracepoints, whose records are declared by
+ * hand instead of coming from vmlinux.h, so building needs no kernel BTF. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -17,19 +22,16 @@
 #define PHOEBE_MAX_KEYS 1024      /* distinct (syscall, errno) failures over the whole run */
 #define PHOEBE_HIST_BUCKETS 32
 #define PHOEBE_MAX_ERRNO 4095
+#define PHOEBE_CANDIDATE_SLOTS 65536 /* a power of two */
 
-/* /sys/kernel/tracing/events/raw_syscalls/sys_{enter,exit}/format; their layout
- * has been the same since raw_syscalls exist. */
-struct sys_enter_record {
-    unsigned long long common;
-    long id;
-    unsigned long args[6];
-};
+/* Arguments of the raw tracepoints (include/trace/events/syscalls.h):
+ * sys_enter(struct pt_regs *regs, long id), sys_exit(struct pt_regs *regs, long ret). */
+#define RAW_ARG_ID_OR_RET 1
 
-struct sys_exit_record {
-    unsigned long long common;
-    long id;
-    long ret;
+/* The running syscall of a thread: its number and entry time (0: none). */
+struct syscall_entry {
+    __u64 start;
+    __s64 nr;
 };
 
 /* Key of the failure counters: result is the errno (0 only for a success of a
@@ -55,14 +57,27 @@ struct {
     __type(value, __u8);
 } traced SEC(".maps");
 
+/* A cheap first test for every syscall of the machine: slot tgid % SLOTS is
+ * set for each traced tgid (by user space and at fork) and never cleared. A
+ * clear slot means "not traced" after one array load that the verifier
+ * inlines, where the hash lookups below cost a call and a hash; a set slot
+ * only means "maybe", and the hash maps decide. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, PHOEBE_CANDIDATE_SLOTS);
+    __type(key, __u32);
+    __type(value, __u8);
+} candidates SEC(".maps");
+
 /* One entry per thread of a traced process, created at its first syscall:
- * the entry time of its running syscall, 0 between syscalls. Having an entry
- * is what makes a thread counted, so the hot path is one lookup each way. */
+ * its running syscall (start 0 between syscalls). Having an entry is what
+ * makes a thread counted, so the hot path is one lookup each way. The number
+ * is kept from the entry because sys_exit's raw arguments do not carry it. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, PHOEBE_MAX_THREADS);
     __type(key, __u32);
-    __type(value, __u64);
+    __type(value, struct syscall_entry);
 } entered SEC(".maps");
 
 /* Successes by syscall number: an array lookup, the common case. */
@@ -106,6 +121,13 @@ static __always_inline void count_lost(__u32 what)
     if (n) *n += 1;
 }
 
+static __always_inline int may_be_traced(__u32 tgid)
+{
+    __u32 slot = tgid & (PHOEBE_CANDIDATE_SLOTS - 1);
+    __u8 *set = bpf_map_lookup_elem(&candidates, &slot);
+    return set && *set;
+}
+
 static __always_inline int is_traced(__u32 tgid)
 {
     return bpf_map_lookup_elem(&traced, &tgid) != NULL;
@@ -124,41 +146,48 @@ static __always_inline __u32 log2_bucket(__u64 v)
     return r < PHOEBE_HIST_BUCKETS ? r : PHOEBE_HIST_BUCKETS - 1;
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int phoebe_sys_enter(struct sys_enter_record *ctx)
+/* A call whose number is negative at entry was cancelled by a tracer before
+ * the tracepoint (ptrace sets -1 to skip it): start 0, it is not counted. A
+ * call skipped by seccomp never reaches sys_enter: its exit finds start 0. */
+SEC("raw_tracepoint/sys_enter")
+int phoebe_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)id;
-    __u64 *entry = bpf_map_lookup_elem(&entered, &tid);
+    if (!may_be_traced(id >> 32)) return 0;
+    long nr = (long)ctx->args[RAW_ARG_ID_OR_RET];
+    struct syscall_entry *entry = bpf_map_lookup_elem(&entered, &tid);
     if (entry) {
-        *entry = bpf_ktime_get_ns();
+        entry->nr = nr;
+        entry->start = nr < 0 ? 0 : bpf_ktime_get_ns();
         return 0;
     }
     /* First syscall of this thread since the monitor started. */
     if (!is_traced(id >> 32)) return 0;
-    __u64 now = bpf_ktime_get_ns();
-    if (bpf_map_update_elem(&entered, &tid, &now, BPF_ANY) != 0) count_lost(1);
+    struct syscall_entry first = { .start = nr < 0 ? 0 : bpf_ktime_get_ns(), .nr = nr };
+    if (bpf_map_update_elem(&entered, &tid, &first, BPF_ANY) != 0) count_lost(1);
     return 0;
 }
 
 /* Only calls whose entry was seen are counted: not one running when the
  * monitor attached, nor a new child's return from fork (the parent made
  * that call), as strace -c -f counts. */
-SEC("tracepoint/raw_syscalls/sys_exit")
-int phoebe_sys_exit(struct sys_exit_record *ctx)
+SEC("raw_tracepoint/sys_exit")
+int phoebe_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    __u64 *entry = bpf_map_lookup_elem(&entered, &tid);
+    __u64 id = bpf_get_current_pid_tgid();
+    if (!may_be_traced(id >> 32)) return 0;
+    __u32 tid = (__u32)id;
+    struct syscall_entry *entry = bpf_map_lookup_elem(&entered, &tid);
     if (!entry) return 0;
-    __u64 start = *entry;
+    __u64 start = entry->start;
     if (start == 0) return 0;
-    *entry = 0;
-    long nr = ctx->id;
-    if (nr < 0) return 0; /* a call skipped by seccomp or ptrace */
+    entry->start = 0;
+    long nr = entry->nr;
     __u64 now = bpf_ktime_get_ns();
     __u64 latency = now > start ? now - start : 0;
 
-    long ret = ctx->ret;
+    long ret = (long)ctx->args[RAW_ARG_ID_OR_RET];
     __u32 result = (ret < 0 && ret >= -PHOEBE_MAX_ERRNO) ? (__u32)-ret : 0;
     struct syscall_stats *s;
     if (result == 0 && nr < PHOEBE_MAX_SYSCALLS) {
@@ -200,6 +229,8 @@ int phoebe_fork(void *ctx)
     if (bpf_probe_read_kernel(&child, sizeof child, (char *)ctx + *offset) != 0 || child <= 0) return 0;
     __u32 tgid = (__u32)child;
     __u8 one = 1;
+    __u32 slot = tgid & (PHOEBE_CANDIDATE_SLOTS - 1);
+    bpf_map_update_elem(&candidates, &slot, &one, BPF_ANY); /* an array: cannot fail */
     if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY) != 0) count_lost(2);
     return 0;
 }

@@ -29,6 +29,7 @@ static int calls(long n, long m, long k)
     for (long i = 0; i < k; i++)
         if (close(-1) < 0 && errno == EBADF) ebadf++;
     printf("enoent %ld\nopened %ld\nebadf %ld\n", enoent, opened, ebadf);
+    fflush(stdout); /* before the -s sleep: a reader sees the counts while it sleeps */
     if (sleep_ms > 0) {
         struct timespec t = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
         while (nanosleep(&t, &t) != 0 && errno == EINTR) {}

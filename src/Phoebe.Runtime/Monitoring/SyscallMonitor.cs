@@ -24,12 +24,13 @@ public sealed class SyscallMonitor : IDisposable
     private const int MaxSyscalls = 512;
     private const int StatsWords = 2 + HistogramBuckets;
     private const int LostSlots = 3;
+    private const int CandidateSlots = 65536;
 
     private static readonly string[] Programs = ["phoebe_sys_enter", "phoebe_sys_exit", "phoebe_fork", "phoebe_exit"];
 
     private readonly BpfObjectHandle bpfObject;
     private readonly List<BpfLinkHandle> links = [];
-    private readonly int tracedFd, successesFd, failuresFd, lostFd;
+    private readonly int tracedFd, candidatesFd, successesFd, failuresFd, lostFd;
     private readonly int cpus;
     // The kernel's counters only grow; these are their values at the last Collect.
     private readonly Dictionary<(int Syscall, int Errno), Totals> previous = [];
@@ -37,10 +38,11 @@ public sealed class SyscallMonitor : IDisposable
     private readonly object gate = new();
     private bool disposed;
 
-    private SyscallMonitor(BpfObjectHandle bpfObject, int tracedFd, int successesFd, int failuresFd, int lostFd, int cpus)
+    private SyscallMonitor(BpfObjectHandle bpfObject, int tracedFd, int candidatesFd, int successesFd, int failuresFd, int lostFd, int cpus)
     {
         this.bpfObject = bpfObject;
         this.tracedFd = tracedFd;
+        this.candidatesFd = candidatesFd;
         this.successesFd = successesFd;
         this.failuresFd = failuresFd;
         this.lostFd = lostFd;
@@ -154,7 +156,7 @@ public sealed class SyscallMonitor : IDisposable
             int cpus = LibBpf.NumPossibleCpus();
             if (cpus <= 0) throw Failure(-cpus, "cannot count the possible CPUs", messages.Text);
 
-            monitor = new SyscallMonitor(obj, MapFd(obj, "traced"), MapFd(obj, "successes"), MapFd(obj, "failures"), MapFd(obj, "lost"), cpus);
+            monitor = new SyscallMonitor(obj, MapFd(obj, "traced"), MapFd(obj, "candidates"), MapFd(obj, "successes"), MapFd(obj, "failures"), MapFd(obj, "lost"), cpus);
             monitor.Configure(MapFd(obj, "config"), childPidOffset);
 
             foreach (var name in Programs)
@@ -213,9 +215,11 @@ public sealed class SyscallMonitor : IDisposable
 
     private unsafe int UpdateTraced(int pid)
     {
-        uint key = (uint)pid;
+        // The candidate slot first: the programs look at it before the hash map.
+        uint key = (uint)pid, slot = key & (CandidateSlots - 1);
         byte one = 1;
-        return LibBpf.MapUpdateElem(tracedFd, &key, &one, LibBpf.BPF_ANY);
+        int rc = LibBpf.MapUpdateElem(candidatesFd, &slot, &one, LibBpf.BPF_ANY);
+        return rc != 0 ? rc : LibBpf.MapUpdateElem(tracedFd, &key, &one, LibBpf.BPF_ANY);
     }
 
     // The target first, so that what it forks from now on is followed by the
