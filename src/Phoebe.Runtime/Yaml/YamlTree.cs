@@ -2,8 +2,9 @@ using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Syntax;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Phoebe.Runtime.Profiles;
 
-namespace Phoebe.Runtime.Profiles;
+namespace Phoebe.Runtime.Yaml;
 
 /// <summary>A YAML node with its span in the source text.</summary>
 internal abstract record YamlNode(TextSpan Span)
@@ -46,19 +47,22 @@ internal sealed class YamlTreeReader
 
     private readonly SourceText source;
     private readonly DiagnosticBag bag;
+    private readonly string document;
     private readonly Dictionary<string, YamlNode> anchors = new(StringComparer.Ordinal);
 
-    private YamlTreeReader(SourceText source, DiagnosticBag bag)
+    private YamlTreeReader(SourceText source, DiagnosticBag bag, string document)
     {
         this.source = source;
         this.bag = bag;
+        this.document = document;
     }
 
     /// <summary>
     /// Reads the single document of <paramref name="source"/>. Returns <see langword="null"/> after reporting
-    /// a syntax error, or when the text holds no document (nothing reported then).
+    /// a syntax error, or when the text holds no document (nothing reported then). <paramref name="document"/>
+    /// names the kind of file in messages ("a profile").
     /// </summary>
-    public static YamlNode? Read(SourceText source, DiagnosticBag bag) => new YamlTreeReader(source, bag).ReadStream();
+    public static YamlNode? Read(SourceText source, DiagnosticBag bag, string document) => new YamlTreeReader(source, bag, document).ReadStream();
 
     private YamlNode? ReadStream()
     {
@@ -73,7 +77,7 @@ internal sealed class YamlTreeReader
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
-                bag.Report(ProfileDiagnostics.InvalidYaml, source, SpanOf(second.Start, second.End), "a profile is one YAML document; this is a second one",
+                bag.Report(ProfileDiagnostics.InvalidYaml, source, SpanOf(second.Start, second.End), $"{document} is one YAML document; this is a second one",
                     "remove the `---` and what follows, or split the file");
                 return null;
             }
