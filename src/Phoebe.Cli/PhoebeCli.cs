@@ -26,6 +26,7 @@ public static class PhoebeCli
         root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
         root.Subcommands.Add(FmtCommand.Create(stdout, stderr));
         root.Subcommands.Add(SynthesizeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ScenarioCommand.Create(stdout, stderr));
 
         // Everything after `--` is the target command of `run` or `observe`, never Phoebe's options.
         string[] target = [];
