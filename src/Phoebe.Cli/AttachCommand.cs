@@ -5,7 +5,10 @@ using Phoebe.Runtime.Injection;
 
 namespace Phoebe.Cli;
 
-/// <summary><c>phoebe attach --pid PID [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--duration D] [-q]</c></summary>
+/// <summary>
+/// <c>phoebe attach --pid PID [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--duration D] [-q]
+/// [--metrics HOST:PORT [--metrics-interval D] [--metrics-linger D]]</c>
+/// </summary>
 internal static class AttachCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -20,19 +23,22 @@ internal static class AttachCommand
         summary.AcceptOnlyFromAmong("table", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own" };
         var profile = RunCommand.ProfileOption();
+        var metrics = new RunCommand.MetricsOptions("after detaching or the process's exit");
         var command = new Command("attach", "Inject into a running process until Ctrl-C, SIGTERM or --duration, then detach:\n" +
             "every thread resumes and the process goes on as if Phoebe had never been there.\n" +
             "Exit code: 0 after detaching (or when the target exited), 125 when Phoebe fails, 2 for usage errors.")
         {
             pid, files, rules, profile, duration, seed, log, summary, quiet,
         };
+        metrics.AddTo(command);
         command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(files) ?? [], parse.GetValue(rules) ?? [], parse.GetValue(profile),
-            parse.GetValue(duration), parse.GetValue(seed), parse.GetValue(log), parse.GetValue(summary) == "json", parse.GetValue(quiet), stderr));
+            parse.GetValue(duration), parse.GetValue(seed), parse.GetValue(log), parse.GetValue(summary) == "json", parse.GetValue(quiet),
+            metrics.Read(parse), stderr));
         return command;
     }
 
     private static int Run(int pid, string[] files, string[] inlineRules, string? profilePath, string? durationText, ulong? seed, string? logPath,
-        bool jsonSummary, bool quiet, TextWriter stderr)
+        bool jsonSummary, bool quiet, RunCommand.MetricsArguments metricsArguments, TextWriter stderr)
     {
         TimeSpan? duration = null;
         if (durationText != null)
@@ -54,6 +60,7 @@ internal static class AttachCommand
             stderr.WriteLine("phoebe: attach needs rules: RULES.phb files or -e 'RULE ...'");
             return ExitCodes.Usage;
         }
+        if (!metricsArguments.TryParse(stderr, out var metricsSettings)) return ExitCodes.Usage;
         var plan = RunCommand.Compile(files, inlineRules, quiet, stderr);
         if (plan is null || RunCommand.Unsupported(plan, stderr, profilePath is not null)) return RunCommand.PhoebeFailed;
         if (!RunCommand.TryBindProfile(profilePath, plan, quiet, stderr, out var observations)) return RunCommand.PhoebeFailed;
@@ -61,6 +68,8 @@ internal static class AttachCommand
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
         if (!RunCommand.TryOpenLog(logPath, stderr, out var log)) return RunCommand.PhoebeFailed;
         using var _ = log;
+        if (!RunCommand.MetricsExport.TryStart(metricsSettings, quiet, jsonSummary, stderr, out var metrics)) return RunCommand.PhoebeFailed;
+        using var __ = metrics;
         var engine = new InjectionEngine(plan.Rules, new InjectionOptions
         {
             Seed = actualSeed,
@@ -69,6 +78,10 @@ internal static class AttachCommand
             Observations = observations,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
         });
+        // The monitor counts the process before Phoebe attaches, and the children it forks from then on: the
+        // processes the injector traces (children it already had are neither injected into nor counted).
+        metrics?.Sampler.Follow(pid);
+        metrics?.Start(engine);
         var session = new PtraceSession(engine);
         int? exited;
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; session.Detach(); }))
@@ -86,6 +99,7 @@ internal static class AttachCommand
                 return RunCommand.PhoebeFailed;
             }
         }
+        metrics?.Stop();
         if (!quiet)
         {
             string headline = exited is { } code
@@ -93,6 +107,7 @@ internal static class AttachCommand
                 : $"phoebe: detached from {pid} after {engine.Elapsed.TotalSeconds:0.000} s (seed {actualSeed})";
             RunCommand.WriteSummary(stderr, engine, actualSeed, exited, jsonSummary, headline);
         }
+        metrics?.Linger();
         return ExitCodes.Ok;
     }
 }

@@ -6,11 +6,15 @@ using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Plan;
 using Phoebe.Lang.Syntax;
 using Phoebe.Runtime.Injection;
+using Phoebe.Runtime.Metrics;
 using Phoebe.Runtime.Profiles;
 
 namespace Phoebe.Cli;
 
-/// <summary><c>phoebe run [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--seed N] [--log FILE] [--summary table|json] [-q] -- COMMAND [ARGS...]</c></summary>
+/// <summary>
+/// <c>phoebe run [RULES.phb ...] [-e 'RULE ...']... [--profile PROFILE.yaml] [--seed N] [--log FILE] [--summary table|json] [-q]
+/// [--metrics HOST:PORT [--metrics-interval D] [--metrics-linger D]] -- COMMAND [ARGS...]</c>
+/// </summary>
 internal static class RunCommand
 {
     /// <summary>Exit code when Phoebe itself fails (bad rules, cannot trace), as env(1) and timeout(1) do.</summary>
@@ -27,12 +31,14 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own: the output is exactly the target's" };
         var profile = ProfileOption();
         var ptraceOnly = new Option<bool>("--ptrace-only") { Description = "Serve every rule with ptrace stops, not seccomp user notification or in-kernel errno (slower; for comparisons)" };
+        var metrics = new MetricsOptions("after the command exits");
         var command = new Command("run", "Run COMMAND with the rules active for it and every process and thread it creates.\n" +
             "Usage: phoebe run [RULES.phb ...] [-e 'RULE ...']... [options] -- COMMAND [ARGS...]\n" +
             "Exit code: the target's (128+N when signal N killed it); 125 when Phoebe itself fails; 2 for usage errors.")
         {
             files, rules, profile, seed, log, summary, quiet, ptraceOnly,
         };
+        metrics.AddTo(command);
         command.SetAction(parse => Run(
             parse.GetValue(files) ?? [],
             parse.GetValue(rules) ?? [],
@@ -42,6 +48,7 @@ internal static class RunCommand
             parse.GetValue(summary) == "json",
             parse.GetValue(quiet),
             parse.GetValue(ptraceOnly),
+            metrics.Read(parse),
             targetCommand(),
             stdout,
             stderr));
@@ -55,7 +62,7 @@ internal static class RunCommand
     };
 
     private static int Run(string[] files, string[] inlineRules, string? profilePath, ulong? seed, string? logPath, bool jsonSummary, bool quiet,
-        bool ptraceOnly, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
+        bool ptraceOnly, MetricsArguments metricsArguments, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
     {
         if (target.Count == 0)
         {
@@ -67,6 +74,7 @@ internal static class RunCommand
             stderr.WriteLine("phoebe: run needs rules: RULES.phb files or -e 'RULE ...'");
             return ExitCodes.Usage;
         }
+        if (!metricsArguments.TryParse(stderr, out var metricsSettings)) return ExitCodes.Usage;
         var plan = Compile(files, inlineRules, quiet, stderr);
         if (plan is null) return PhoebeFailed;
         if (Unsupported(plan, stderr, profilePath is not null)) return PhoebeFailed;
@@ -75,15 +83,22 @@ internal static class RunCommand
         ulong actualSeed = seed ?? (ulong)Random.Shared.NextInt64();
         if (!TryOpenLog(logPath, stderr, out var log)) return PhoebeFailed;
         using var _ = log;
+        // Listen before anything starts, so a taken port stops Phoebe before the target runs.
+        if (!MetricsExport.TryStart(metricsSettings, quiet, jsonSummary, stderr, out var metrics)) return PhoebeFailed;
+        using var __ = metrics;
         var engine = new InjectionEngine(plan.Rules, new InjectionOptions
         {
             Seed = actualSeed,
             Log = log,
-            InKernelErrno = !ptraceOnly,
+            // Calls the kernel fails by itself are counted nowhere: with metrics, Phoebe decides them.
+            InKernelErrno = !ptraceOnly && metrics is null,
             UseSeccompNotify = !ptraceOnly,
             Observations = observations,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
+            // The launcher's exec of the command: the monitor starts counting there, before the command's first call.
+            BeforeExec = metrics is null ? null : metrics.Sampler.OnExec,
         });
+        metrics?.Start(engine);
         var session = new PhoebeSessionSignals(new PtraceSession(engine));
         int exitCode;
         try
@@ -95,7 +110,9 @@ internal static class RunCommand
             stderr.WriteLine($"phoebe: {e.Message}");
             return PhoebeFailed;
         }
+        metrics?.Stop();
         if (!quiet) WriteSummary(stderr, engine, actualSeed, exitCode, jsonSummary);
+        metrics?.Linger();
         return exitCode;
     }
 
@@ -262,6 +279,196 @@ internal static class RunCommand
     }
 
     private static string Seconds(TimeSpan? t) => t is { } v ? $"{v.TotalSeconds:0.000}s" : "-";
+
+    /// <summary>
+    /// Parses a duration option such as <c>--metrics-interval 500ms</c> (at least 1 ms, with a unit); false after
+    /// saying what is expected.
+    /// </summary>
+    internal static bool TryDuration(string option, string text, TextWriter stderr, out TimeSpan value)
+    {
+        value = default;
+        if (!LiteralDecoder.TryParseDuration(text, out long ns) || ns < 1_000_000 || !char.IsAsciiLetter(text[^1]))
+        {
+            stderr.WriteLine($"phoebe: {option} needs a duration of at least 1ms such as 1s or 200ms, not `{text}`");
+            return false;
+        }
+        value = TimeSpan.FromTicks(ns / 100);
+        return true;
+    }
+
+    /// <summary>The <c>--metrics</c>, <c>--metrics-interval</c> and <c>--metrics-linger</c> options of run and attach.</summary>
+    internal sealed class MetricsOptions
+    {
+        private readonly Option<string?> endpoint = new("--metrics")
+        {
+            HelpName = "HOST:PORT",
+            Description = "Serve Prometheus metrics at http://HOST:PORT/metrics: calls and errors per syscall and errno, natural (eBPF) and " +
+                "injected (labelled injected=\"true\"), error rates, latency, per-rule counters (docs/metrics.md)",
+        };
+        private readonly Option<string?> interval = new("--metrics-interval")
+        {
+            HelpName = "D",
+            Description = "How often the metrics are updated, e.g. 1s or 200ms (default 1s)",
+        };
+        private readonly Option<string?> linger;
+
+        /// <summary>Creates the options; <paramref name="end"/> says when the session ends (for the help text).</summary>
+        public MetricsOptions(string end)
+        {
+            linger = new Option<string?>("--metrics-linger")
+            {
+                HelpName = "D",
+                Description = $"{char.ToUpperInvariant(end[0])}{end[1..]}, keep serving the final metrics until they are scraped once, for at most D (default: stop at once)",
+            };
+        }
+
+        /// <summary>Adds the options to <paramref name="command"/>.</summary>
+        public void AddTo(Command command)
+        {
+            command.Options.Add(endpoint);
+            command.Options.Add(interval);
+            command.Options.Add(linger);
+        }
+
+        /// <summary>The values given.</summary>
+        public MetricsArguments Read(System.CommandLine.ParseResult parse) => new(parse.GetValue(endpoint), parse.GetValue(interval), parse.GetValue(linger));
+    }
+
+    /// <summary>What was given for the metrics options, unchecked.</summary>
+    internal sealed record MetricsArguments(string? Endpoint, string? Interval, string? Linger)
+    {
+        /// <summary>Checks the values; false (after saying why) on usage errors. <paramref name="settings"/> is null without <c>--metrics</c>.</summary>
+        public bool TryParse(TextWriter stderr, out MetricsSettings? settings)
+        {
+            settings = null;
+            if (Endpoint is null)
+            {
+                string? stray = Interval != null ? "--metrics-interval" : Linger != null ? "--metrics-linger" : null;
+                if (stray is null) return true;
+                stderr.WriteLine($"phoebe: {stray} needs --metrics HOST:PORT");
+                return false;
+            }
+            var at = MetricsServer.ParseEndpoint(Endpoint, out string error);
+            if (at is null)
+            {
+                stderr.WriteLine("phoebe: " + error);
+                return false;
+            }
+            var every = InjectionOptions.DefaultInterval;
+            if (Interval != null && !TryDuration("--metrics-interval", Interval, stderr, out every)) return false;
+            var linger = TimeSpan.Zero;
+            if (Linger != null && !TryDuration("--metrics-linger", Linger, stderr, out linger)) return false;
+            settings = new MetricsSettings(Endpoint, at, every, linger);
+            return true;
+        }
+    }
+
+    /// <summary>Checked metrics options.</summary>
+    internal sealed record MetricsSettings(string Text, System.Net.IPEndPoint Endpoint, TimeSpan Interval, TimeSpan Linger);
+
+    /// <summary>
+    /// The metrics of one run or attach: the HTTP server, the sampler and its eBPF monitor, and the messages about
+    /// them. Start the server before the target (<see cref="TryStart"/>), the sampler with the engine, stop it when
+    /// the target is done, then <see cref="Linger"/>.
+    /// </summary>
+    internal sealed class MetricsExport : IDisposable
+    {
+        private readonly MetricsSettings settings;
+        private readonly MetricsServer server;
+        private readonly bool quiet;
+        private readonly bool informative;
+        private readonly TextWriter stderr;
+
+        private MetricsExport(MetricsSettings settings, MetricsServer server, InjectionMetricsSampler sampler, bool quiet, bool informative, TextWriter stderr)
+        {
+            this.settings = settings;
+            this.server = server;
+            Sampler = sampler;
+            this.quiet = quiet;
+            this.informative = informative;
+            this.stderr = stderr;
+        }
+
+        /// <summary>The sampler, whose monitor follows the target.</summary>
+        public InjectionMetricsSampler Sampler { get; }
+
+        /// <summary>
+        /// Listens and loads the eBPF monitor (warning, unless quiet, when natural counts will be absent); false
+        /// after saying why when it cannot listen. <paramref name="export"/> is null without <c>--metrics</c>.
+        /// With <paramref name="jsonSummary"/> it says where it serves nothing but warnings, so that stderr stays
+        /// the summary's JSON when all goes well.
+        /// </summary>
+        public static bool TryStart(MetricsSettings? settings, bool quiet, bool jsonSummary, TextWriter stderr, out MetricsExport? export)
+        {
+            export = null;
+            if (settings is null) return true;
+            var metrics = new ObservationMetrics();
+            MetricsServer server;
+            try
+            {
+                server = MetricsServer.Start(settings.Endpoint, metrics.Render);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                stderr.WriteLine($"phoebe: cannot serve metrics on {settings.Text}: {e.Message}");
+                return false;
+            }
+            var sampler = new InjectionMetricsSampler(metrics, settings.Interval);
+            if (!sampler.TryStartMonitor() && !quiet)
+            {
+                stderr.WriteLine($"phoebe: warning: the metrics count injections only, no natural calls or errors: {sampler.NaturalCountsAbsent}");
+            }
+            export = new MetricsExport(settings, server, sampler, quiet, !quiet && !jsonSummary, stderr);
+            return true;
+        }
+
+        /// <summary>Starts sampling <paramref name="engine"/>.</summary>
+        public void Start(InjectionEngine engine)
+        {
+            Sampler.Start(engine);
+            if (informative) stderr.WriteLine($"phoebe: metrics at http://{settings.Text}/metrics");
+        }
+
+        /// <summary>Takes the last sample (the final values) and detaches the monitor; warns about calls it could not count.</summary>
+        public void Stop()
+        {
+            string? before = Sampler.NaturalCountsAbsent;
+            Sampler.Stop();
+            if (quiet) return;
+            if (before is null && Sampler.NaturalCountsAbsent is { } why) stderr.WriteLine($"phoebe: warning: natural counts stopped: {why}");
+            if (Sampler.Uncounted > 0) stderr.WriteLine($"phoebe: warning: {Sampler.Uncounted} calls were not counted: the monitor's kernel maps were full");
+            if (Sampler.Unfollowed > 0) stderr.WriteLine($"phoebe: warning: {Sampler.Unfollowed} forked processes were not followed: the monitor's process map was full");
+        }
+
+        /// <summary>
+        /// With <c>--metrics-linger D</c>: serves the final values until one scrape has fetched them, for at most D;
+        /// SIGINT, SIGTERM or SIGHUP end it sooner.
+        /// </summary>
+        public void Linger()
+        {
+            if (settings.Linger <= TimeSpan.Zero) return;
+            var scraped = server.NextScrapeAsync();
+            using var interrupted = new ManualResetEventSlim();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Interrupt);
+            if (informative) stderr.WriteLine($"phoebe: serving the final metrics until they are scraped, for at most {Lang.Semantics.Value.FormatDuration(settings.Linger.Ticks * 100)}");
+            WaitHandle.WaitAny([((IAsyncResult)scraped).AsyncWaitHandle, interrupted.WaitHandle], settings.Linger);
+
+            void Interrupt(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                interrupted.Set();
+            }
+        }
+
+        /// <summary>Stops the sampler and the server.</summary>
+        public void Dispose()
+        {
+            Sampler.Dispose();
+            server.Dispose();
+        }
+    }
 
     /// <summary>
     /// The first SIGINT is passed on to the target (Ctrl-C in a terminal reaches it

@@ -57,6 +57,15 @@ public sealed class InjectionOptions
     /// for each of its syscalls and the errno it returns.
     /// </summary>
     public IReadOnlyDictionary<(string Syscall, int Errno), ObservedStats>? Observations { get; init; }
+
+    /// <summary>
+    /// Called on the tracer thread at the entry of each <c>execve</c> of the traced tree, before the kernel runs it
+    /// and before rules decide it, with the calling process's id. A launched target's first one is the launcher's
+    /// <c>execve</c> of the command: nothing of the command has run yet (the metrics start the eBPF monitor on it
+    /// there). When set, a launched target's filter stops every <c>execve</c> (one ptrace stop per exec) and
+    /// <c>execve</c> is never decided in the kernel.
+    /// </summary>
+    public Action<int>? BeforeExec { get; init; }
 }
 
 /// <summary>What to do with a call at its entry.</summary>
@@ -99,7 +108,7 @@ public sealed class InjectionEngine
         intervalTicks = options.Interval.Ticks;
         tickTicks = options.Tick.Ticks;
         var plans = rules.ToList();
-        var inKernel = options.InKernelErrno ? KernelDecidable(plans) : [];
+        var inKernel = options.InKernelErrno ? KernelDecidable(plans, traceExec: options.BeforeExec is not null) : [];
         table = RuleTable.Build(plans.Select(rule => Load(rule, inKernel.Contains(rule))).ToList());
     }
 
@@ -166,7 +175,7 @@ public sealed class InjectionEngine
             {
                 throw new ArgumentException($"rule `{rule.Name}` reads observed.* but there are no observations of {sc.Name} failing with {rule.Errno ?? "its errno"}");
             }
-            runtime.Controls[nr] = new RuleControl(this, nr, errno, observed);
+            runtime.Controls[nr] = new RuleControl(this, nr, errno, observed, runtime.AddSyscall(sc.Name));
         }
         return runtime;
     }
@@ -201,8 +210,9 @@ public sealed class InjectionEngine
             filters[nr] = new SyscallFilter([], action);
         }
         // With notifications, the launcher's execve must stop for the tracer: that stop is
-        // where the tracer copies the seccomp listener (see native/phoebe-launch.c).
-        if (filters.Values.Any(f => f.Otherwise == SeccompAction.UserNotif) && !kernel.ContainsKey(ExecveNumber))
+        // where the tracer copies the seccomp listener (see native/phoebe-launch.c). BeforeExec
+        // wants that stop too (KernelDecidable then leaves execve to the tracer).
+        if ((options.BeforeExec is not null || filters.Values.Any(f => f.Otherwise == SeccompAction.UserNotif)) && !kernel.ContainsKey(ExecveNumber))
         {
             filters[ExecveNumber] = new SyscallFilter([], SeccompAction.Trace);
         }
@@ -220,11 +230,12 @@ public sealed class InjectionEngine
     /// if every rule on each of its syscalls does too: otherwise the kernel would hide
     /// calls from rules whose delays, logs and counters must see them.
     /// </summary>
-    private static HashSet<RulePlan> KernelDecidable(List<RulePlan> rules)
+    private static HashSet<RulePlan> KernelDecidable(List<RulePlan> rules, bool traceExec)
     {
         static bool Capable(RulePlan r) => r.Phase == Phase.Entry && r.Control is null && r.Functions.IsEmpty
             && r.Actions.Length == 1 && r.Actions[0] is ReturnErrnoAction && r.Syscalls.All(sc => ArgumentConditions(r.Filter, sc) is not null);
         var blocked = new HashSet<int>();
+        if (traceExec) blocked.Add(ExecveNumber);
         foreach (var r in rules.Where(r => !Capable(r)))
         {
             foreach (var sc in r.Syscalls) if (sc.X86_64 is { } nr) blocked.Add(nr);
@@ -283,6 +294,9 @@ public sealed class InjectionEngine
 
     internal EntryDecision OnEntry(int nr, TraceeCall call)
     {
+        // Outside the decision lock: it may make a system call of its own. execve is never notified,
+        // so this runs on the tracer thread only.
+        if (nr == ExecveNumber) options.BeforeExec?.Invoke(call.Pid);
         // The tracer and the notification supervisor decide calls on two threads.
         lock (decisionGate) return DecideEntry(nr, call);
     }
@@ -336,15 +350,18 @@ public sealed class InjectionEngine
         if (!evaluator.Matches(rule.Plan.Filter, call, control)) return;
         rule.CountMatch();
         var now = clock.Elapsed;
+        bool returned = false;
         foreach (var action in rule.Plan.Actions)
         {
             switch (action)
             {
                 case ReturnErrnoAction e when ret is null:
                     ret = -e.Number;
+                    returned = true;
                     break;
                 case ReturnValueAction v when ret is null:
                     ret = v.Value;
+                    returned = true;
                     break;
                 case DelayPlanAction d:
                     delay += d.Nanoseconds;
@@ -362,6 +379,7 @@ public sealed class InjectionEngine
                 call.Path, rule.Name, action.ToString()!, original));
         }
         rule.CountInjection(now);
+        control.Counters.Count(returned);
     }
 
     /// <summary>An immutable view of the rules, indexed by syscall number and phase.</summary>
@@ -450,10 +468,13 @@ public sealed class InjectionEngine
     /// The control terms of one rule on one syscall, and its control condition's decision
     /// for the current tick.
     /// </summary>
-    internal sealed class RuleControl(InjectionEngine engine, int nr, int errno, ObservedStats? observed) : IControlContext
+    internal sealed class RuleControl(InjectionEngine engine, int nr, int errno, ObservedStats? observed, RuleSyscallCounters counters) : IControlContext
     {
         private long decidedTick = -1;
         private bool holds;
+
+        /// <summary>The rule's counters on this syscall.</summary>
+        public RuleSyscallCounters Counters { get; } = counters;
 
         /// <summary>The control condition's value, decided at the first call of each tick.</summary>
         public bool Holds(PlanExpr control)

@@ -10,6 +10,7 @@ namespace Phoebe.Runtime.Injection;
 public sealed class RuleRuntime
 {
     private readonly Dictionary<int, long> callsBySyscall = new();
+    private readonly List<RuleSyscallCounters> bySyscall = [];
     private long calls;
     private long matched;
     private long injected;
@@ -23,6 +24,30 @@ public sealed class RuleRuntime
         Replaces = plan.Actions.Any(a => a is ReturnErrnoAction or ReturnValueAction);
         DecidesOnRetval = plan.Filter.Uses(b => b == Builtin.Retval);
         UsesRate = ProfileObservations.UsesRate(plan);
+        // Only a rule's first return can take effect: its later ones meet a result already given.
+        ReturnValue = plan.Actions.Select(a => a switch
+        {
+            ReturnErrnoAction e => -e.Number,
+            ReturnValueAction v => v.Value,
+            _ => (long?)null,
+        }).FirstOrDefault(v => v is not null);
+    }
+
+    /// <summary>
+    /// The result the rule's <c>return</c> gives a call: <c>-errno</c> for <c>return ERRNO</c>, the value for
+    /// <c>return N</c>; null when the rule returns nothing (it only delays, signals or logs).
+    /// </summary>
+    public long? ReturnValue { get; }
+
+    /// <summary>The rule's counters per syscall it traces, in the order of the rule's syscall list.</summary>
+    public IReadOnlyList<RuleSyscallCounters> Syscalls => bySyscall;
+
+    /// <summary>Adds the counters of syscall <paramref name="name"/>; while the rule is loaded, before any call.</summary>
+    internal RuleSyscallCounters AddSyscall(string name)
+    {
+        var counters = new RuleSyscallCounters(name);
+        bySyscall.Add(counters);
+        return counters;
     }
 
     /// <summary>True when the rule reads <c>rate</c>: the results of its syscalls are then counted.</summary>
@@ -85,5 +110,36 @@ public sealed class RuleRuntime
         injected++;
         if (firstInjectionTicks < 0) firstInjectionTicks = at.Ticks;
         lastInjectionTicks = at.Ticks;
+    }
+}
+
+/// <summary>
+/// The counters of one rule on one of its syscalls. Written by the engine under its decision lock (one writer at
+/// a time), read from any thread: 64-bit reads are atomic.
+/// </summary>
+public sealed class RuleSyscallCounters
+{
+    private long injections;
+    private long returns;
+
+    internal RuleSyscallCounters(string syscall) => Syscall = syscall;
+
+    /// <summary>The syscall's name.</summary>
+    public string Syscall { get; }
+
+    /// <summary>Times the rule acted on a call of this syscall (returned, delayed, signalled or logged).</summary>
+    public long Injections => Volatile.Read(ref injections);
+
+    /// <summary>
+    /// Calls of this syscall whose result was the rule's <see cref="RuleRuntime.ReturnValue"/>: the rule acted and
+    /// its <c>return</c> was the first to decide the call.
+    /// </summary>
+    public long Returns => Volatile.Read(ref returns);
+
+    /// <summary>Counts one time the rule acted; <paramref name="returned"/> when its return decided the call.</summary>
+    internal void Count(bool returned)
+    {
+        Volatile.Write(ref injections, injections + 1);
+        if (returned) Volatile.Write(ref returns, returns + 1);
     }
 }

@@ -20,6 +20,9 @@ public sealed class MetricsServer : IDisposable
     private readonly string contentType;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task acceptLoop;
+    private readonly object scrapeGate = new();
+    private readonly List<(long After, TaskCompletionSource Done)> scrapeWaiters = [];
+    private long renders;
 
     private MetricsServer(TcpListener listener, Func<string> render, string contentType)
     {
@@ -43,6 +46,20 @@ public sealed class MetricsServer : IDisposable
         var listener = new TcpListener(endpoint);
         listener.Start();
         return new MetricsServer(listener, render, contentType);
+    }
+
+    /// <summary>
+    /// Completes once a <c>GET /metrics</c> response rendered after this call has been sent in full, to any scraper:
+    /// after the last change to the metrics, that scraper has the final values. Never completes once disposed.
+    /// </summary>
+    public Task NextScrapeAsync()
+    {
+        lock (scrapeGate)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            scrapeWaiters.Add((renders, done));
+            return done.Task;
+        }
     }
 
     /// <summary>
@@ -116,6 +133,7 @@ public sealed class MetricsServer : IDisposable
                 int status;
                 string body;
                 string type = "text/plain; charset=utf-8";
+                long rendered = 0;
                 if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
                 {
                     (status, body) = (400, "bad request\n");
@@ -127,7 +145,11 @@ public sealed class MetricsServer : IDisposable
                     if (query >= 0) path = path[..query];
                     if (path != "/metrics") (status, body) = (404, "not found: try /metrics\n");
                     else if (parts[0] is not ("GET" or "HEAD")) (status, body) = (405, "only GET\n");
-                    else (status, body, type) = (200, render(), contentType);
+                    else
+                    {
+                        lock (scrapeGate) rendered = ++renders;
+                        (status, body, type) = (200, render(), contentType);
+                    }
                 }
                 byte[] payload = Encoding.UTF8.GetBytes(body);
                 string reason = status switch { 200 => "OK", 400 => "Bad Request", 404 => "Not Found", _ => "Method Not Allowed" };
@@ -141,11 +163,22 @@ public sealed class MetricsServer : IDisposable
                 if (parts[0] != "HEAD") await stream.WriteAsync(payload, timeout.Token).ConfigureAwait(false);
                 await stream.FlushAsync(timeout.Token).ConfigureAwait(false);
                 client.Client.Shutdown(SocketShutdown.Send);
+                if (rendered > 0 && parts[0] == "GET") Scraped(rendered);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The scraper went away or took too long: nothing to answer.
             }
+        }
+    }
+
+    /// <summary>Completes the waiters that were waiting before render number <paramref name="rendered"/> began.</summary>
+    private void Scraped(long rendered)
+    {
+        lock (scrapeGate)
+        {
+            foreach (var waiter in scrapeWaiters.Where(w => w.After < rendered)) waiter.Done.TrySetResult();
+            scrapeWaiters.RemoveAll(w => w.After < rendered);
         }
     }
 

@@ -28,22 +28,22 @@ public sealed class ObservationMetricsTests
         metrics.Add(new SyscallCounts([C("openat", 0, 2, (1, 1)), C("close", 0, 40, (5, 1)), C("close", EBADF, 30, (3, 3))], 0, 0));
 
         const string Expected = """
-# HELP phoebe_observe_intervals_total Intervals observed since the start.
+# HELP phoebe_observe_intervals_total Intervals of natural counts collected since the start.
 # TYPE phoebe_observe_intervals_total counter
 phoebe_observe_intervals_total 2
-# HELP phoebe_syscalls_total Calls of each syscall since the start, succeeded or failed.
+# HELP phoebe_syscalls_total Calls of each syscall since the start: injected="false" those the kernel ran, succeeded or failed; injected="true" those a rule answered at entry instead.
 # TYPE phoebe_syscalls_total counter
-phoebe_syscalls_total{syscall="close"} 4
-phoebe_syscalls_total{syscall="openat"} 5
-# HELP phoebe_syscall_errors_total Calls of each syscall that failed with each errno, since the start.
+phoebe_syscalls_total{syscall="close",injected="false"} 4
+phoebe_syscalls_total{syscall="openat",injected="false"} 5
+# HELP phoebe_syscall_errors_total Calls of each syscall that failed with each errno since the start: injected="false" as the kernel returned them, injected="true" as a rule returned them.
 # TYPE phoebe_syscall_errors_total counter
-phoebe_syscall_errors_total{syscall="close",errno="EBADF"} 3
-phoebe_syscall_errors_total{syscall="openat",errno="ENOENT"} 1
-# HELP phoebe_syscall_error_rate Failures with each errno among the calls of the syscall in the last completed interval.
+phoebe_syscall_errors_total{syscall="close",errno="EBADF",injected="false"} 3
+phoebe_syscall_errors_total{syscall="openat",errno="ENOENT",injected="false"} 1
+# HELP phoebe_syscall_error_rate Failures with each errno among the calls of the syscall in the last completed interval, as the program saw them: natural and injected.
 # TYPE phoebe_syscall_error_rate gauge
 phoebe_syscall_error_rate{syscall="close",errno="EBADF"} 0.75
 phoebe_syscall_error_rate{syscall="openat",errno="ENOENT"} 0
-# HELP phoebe_syscall_latency_seconds Latency of each syscall from entry to exit, succeeded or failed.
+# HELP phoebe_syscall_latency_seconds Latency of each syscall the kernel ran, from entry to exit, succeeded or failed.
 # TYPE phoebe_syscall_latency_seconds histogram
 phoebe_syscall_latency_seconds_bucket{syscall="close",le="0.000000002"} 0
 phoebe_syscall_latency_seconds_bucket{syscall="close",le="0.000000004"} 0
