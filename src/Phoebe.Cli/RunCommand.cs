@@ -31,12 +31,19 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing of Phoebe's own: the output is exactly the target's" };
         var profile = ProfileOption();
         var ptraceOnly = new Option<bool>("--ptrace-only") { Description = "Serve every rule with ptrace stops, not seccomp user notification or in-kernel errno (slower; for comparisons)" };
+        var control = new Option<string?>("--control")
+        {
+            HelpName = "SOCKET",
+            Description = "Listen on this Unix socket for commands while the target runs: `enable NAME...`, `disable NAME...`, `stats`, `ping` " +
+                "(one per line; docs/semantics.md). Every rule is then decided by Phoebe, none by the kernel alone",
+        };
+        var disabled = new Option<bool>("--disabled") { Description = "Start with every rule disabled (enable them through --control)" };
         var metrics = new MetricsOptions("after the command exits");
         var command = new Command("run", "Run COMMAND with the rules active for it and every process and thread it creates.\n" +
             "Usage: phoebe run [RULES.phb ...] [-e 'RULE ...']... [options] -- COMMAND [ARGS...]\n" +
             "Exit code: the target's (128+N when signal N killed it); 125 when Phoebe itself fails; 2 for usage errors.")
         {
-            files, rules, profile, seed, log, summary, quiet, ptraceOnly,
+            files, rules, profile, seed, log, summary, quiet, ptraceOnly, control, disabled,
         };
         metrics.AddTo(command);
         command.SetAction(parse => Run(
@@ -49,6 +56,7 @@ internal static class RunCommand
             parse.GetValue(quiet),
             parse.GetValue(ptraceOnly),
             metrics.Read(parse),
+            new ControlArguments(parse.GetValue(control), parse.GetValue(disabled)),
             targetCommand(),
             stdout,
             stderr));
@@ -62,7 +70,7 @@ internal static class RunCommand
     };
 
     private static int Run(string[] files, string[] inlineRules, string? profilePath, ulong? seed, string? logPath, bool jsonSummary, bool quiet,
-        bool ptraceOnly, MetricsArguments metricsArguments, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
+        bool ptraceOnly, MetricsArguments metricsArguments, ControlArguments controlArguments, IReadOnlyList<string> target, TextWriter stdout, TextWriter stderr)
     {
         if (target.Count == 0)
         {
@@ -75,6 +83,11 @@ internal static class RunCommand
             return ExitCodes.Usage;
         }
         if (!metricsArguments.TryParse(stderr, out var metricsSettings)) return ExitCodes.Usage;
+        if (controlArguments.StartDisabled && controlArguments.Socket is null)
+        {
+            stderr.WriteLine("phoebe: --disabled needs --control SOCKET: without it, nothing could enable the rules");
+            return ExitCodes.Usage;
+        }
         var plan = Compile(files, inlineRules, quiet, stderr);
         if (plan is null) return PhoebeFailed;
         if (Unsupported(plan, stderr, profilePath is not null)) return PhoebeFailed;
@@ -91,7 +104,8 @@ internal static class RunCommand
             Seed = actualSeed,
             Log = log,
             // Calls the kernel fails by itself are counted nowhere: with metrics, Phoebe decides them.
-            InKernelErrno = !ptraceOnly && metrics is null,
+            // And a rule the kernel decides cannot be disabled: with a control socket, Phoebe decides them all.
+            InKernelErrno = !ptraceOnly && metrics is null && controlArguments.Socket is null,
             UseSeccompNotify = !ptraceOnly,
             Observations = observations,
             OnLogAction = quiet ? null : message => stderr.WriteLine($"phoebe: {message}"),
@@ -99,7 +113,26 @@ internal static class RunCommand
             BeforeExec = metrics is null ? null : metrics.Sampler.OnExec,
         });
         metrics?.Start(engine);
-        var session = new PhoebeSessionSignals(new PtraceSession(engine));
+        if (controlArguments.StartDisabled)
+        {
+            foreach (var rule in engine.Rules) engine.SetEnabled(rule.Name, false);
+        }
+        var tracer = new PtraceSession(engine);
+        ControlServer? controlServer = null;
+        if (controlArguments.Socket is { } socketPath)
+        {
+            try
+            {
+                controlServer = ControlServer.Start(socketPath, engine, () => tracer.RootPid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+            {
+                stderr.WriteLine($"phoebe: cannot listen on the control socket {socketPath}: {e.Message}");
+                return PhoebeFailed;
+            }
+        }
+        using var ___ = controlServer;
+        var session = new PhoebeSessionSignals(tracer);
         int exitCode;
         try
         {
@@ -115,6 +148,9 @@ internal static class RunCommand
         metrics?.Linger();
         return exitCode;
     }
+
+    /// <summary>The <c>--control</c> and <c>--disabled</c> options.</summary>
+    private sealed record ControlArguments(string? Socket, bool StartDisabled);
 
     /// <summary>Opens the <c>--log</c> file, if any; false (after saying why) when it cannot be written.</summary>
     internal static bool TryOpenLog(string? path, TextWriter stderr, out InjectionLog? log)
