@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Phoebe.Lang.Syntax;
+using Phoebe.Runtime.Injection;
 using Phoebe.Runtime.Metrics;
 using Phoebe.Runtime.Monitoring;
 using Phoebe.Runtime.Profiles;
@@ -10,12 +11,16 @@ using Phoebe.Runtime.Profiles;
 namespace Phoebe.Cli;
 
 /// <summary>
-/// <c>phoebe observe (--pid PID | --comm NAME | -- COMMAND [ARGS...]) [--interval 15s] [--duration D] [-o PROFILE.yaml] [-q] [--metrics HOST:PORT]</c>:
-/// counts the target's syscalls with the eBPF monitor, one interval at a time, and writes a profile (docs/profile.md).
+/// <c>phoebe observe (--pid PID | --comm NAME | -- COMMAND [ARGS...]) [--backend ebpf|ptrace] [--interval 15s] [--duration D] [-o PROFILE.yaml] [-q] [--metrics HOST:PORT]</c>:
+/// counts the target's syscalls with the eBPF monitor (or with ptrace), one interval at a time, and writes a profile (docs/profile.md).
 /// </summary>
 internal static class ObserveCommand
 {
     private const int SIGTERM = 15;
+
+    /// <summary>What --backend ptrace costs, said once on stderr (measured on the development VMs: docs/profile.md).</summary>
+    private const string PtraceWarning = "phoebe: warning: --backend ptrace stops the target at every syscall, twice per call " +
+        "(20-200 µs per call on a VM, a few µs on bare metal): counts and rates are right, but the program runs far slower";
 
     public static Command Create(TextWriter stdout, TextWriter stderr, Func<IReadOnlyList<string>> targetCommand)
     {
@@ -26,15 +31,22 @@ internal static class ObserveCommand
         var output = new Option<string?>("--output", "-o") { HelpName = "FILE", Description = "Write the profile to this file (default: stdout)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No live view or messages on stderr (errors only)" };
         var metrics = new Option<string?>("--metrics") { HelpName = "HOST:PORT", Description = "Serve Prometheus metrics at http://HOST:PORT/metrics while observing (docs/metrics.md)" };
-        var command = new Command("observe", "Observe a program's syscalls and natural errors with eBPF and write a profile (docs/profile.md)\n" +
-            "for `phoebe synthesize`. Give exactly one of --pid, --comm or `-- COMMAND [ARGS...]`.\n" +
+        var backend = new Option<string>("--backend")
+        {
+            HelpName = "ebpf|ptrace",
+            Description = "How to count: ebpf (root, or CAP_BPF and CAP_PERFMON; the target runs at full speed) or ptrace\n" +
+                "(when eBPF is unavailable: the same counts, but the target stops twice per syscall and runs far slower)",
+            DefaultValueFactory = _ => "ebpf",
+        };
+        var command = new Command("observe", "Observe a program's syscalls and natural errors with eBPF (or ptrace: --backend ptrace) and write a\n" +
+            "profile (docs/profile.md) for `phoebe synthesize`. Give exactly one of --pid, --comm or `-- COMMAND [ARGS...]`.\n" +
             "Observing stops at Ctrl-C, SIGTERM, --duration or when the observed processes have exited; the profile is written then.\n" +
             "Exit code: with a COMMAND, the command's (128+N when signal N killed it); otherwise 0; 125 when Phoebe fails\n" +
-            "(e.g. eBPF is unavailable); 2 for usage errors.")
+            "(e.g. eBPF is unavailable: --backend ptrace works without it); 2 for usage errors.")
         {
-            pid, comm, interval, duration, output, quiet, metrics,
+            pid, comm, backend, interval, duration, output, quiet, metrics,
         };
-        command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(comm), targetCommand(), parse.GetValue(interval)!,
+        command.SetAction(parse => Run(parse.GetValue(pid), parse.GetValue(comm), targetCommand(), parse.GetValue(backend)!, parse.GetValue(interval)!,
             parse.GetValue(duration), parse.GetValue(output), parse.GetValue(quiet), parse.GetValue(metrics), stdout, stderr));
         return command;
     }
@@ -51,9 +63,15 @@ internal static class ObserveCommand
         return true;
     }
 
-    private static int Run(int? pid, string? comm, IReadOnlyList<string> target, string intervalText, string? durationText,
+    private static int Run(int? pid, string? comm, IReadOnlyList<string> target, string backend, string intervalText, string? durationText,
         string? output, bool quiet, string? metricsText, TextWriter stdout, TextWriter stderr)
     {
+        if (backend is not ("ebpf" or "ptrace"))
+        {
+            stderr.WriteLine($"phoebe: --backend is ebpf or ptrace, not `{backend}`");
+            return ExitCodes.Usage;
+        }
+        bool ptrace = backend == "ptrace";
         int given = (pid is null ? 0 : 1) + (comm is null ? 0 : 1) + (target.Count == 0 ? 0 : 1);
         if (given != 1)
         {
@@ -132,15 +150,35 @@ internal static class ObserveCommand
         }
         using var serving = server;
 
-        SyscallMonitor monitor;
+        if (ptrace && !quiet) stderr.WriteLine(PtraceWarning);
+        ISyscallSource monitor;
+        // With ptrace the tracer thread reaps the command (a waitpid of ours would take its stops).
+        PtraceSyscallMonitor? tracer = null;
+        Func<int?> reapChild = () => null;
         int? child = null;
         string targetName;
         try
         {
-            if (target.Count == 0)
+            if (ptrace && target.Count == 0)
             {
-                monitor = SyscallMonitor.Start(roots[0]);
-                foreach (int other in roots.Skip(1)) monitor.AddProcess(other);
+                monitor = tracer = PtraceSyscallMonitor.Attach(roots);
+                targetName = comm ?? ObservationTargets.Comm(roots[0]) ?? roots[0].ToString(CultureInfo.InvariantCulture);
+            }
+            else if (ptrace)
+            {
+                // The launcher is traced before it execs the command: nothing the command does is missed.
+                monitor = tracer = PtraceSyscallMonitor.Launch(new LaunchSpec(target[0], target.Skip(1).ToArray()));
+                child = tracer.RootPid;
+                roots = [tracer.RootPid];
+                var launched = tracer;
+                reapChild = () => launched.ExitCode;
+                targetName = Path.GetFileName(target[0]);
+            }
+            else if (target.Count == 0)
+            {
+                var ebpf = SyscallMonitor.Start(roots[0]);
+                monitor = ebpf;
+                foreach (int other in roots.Skip(1)) ebpf.AddProcess(other);
                 targetName = comm ?? ObservationTargets.Comm(roots[0]) ?? roots[0].ToString(CultureInfo.InvariantCulture);
             }
             else
@@ -156,9 +194,10 @@ internal static class ObserveCommand
                 }
                 // Its startup calls must be over before the monitor starts: wait until it sleeps.
                 for (int i = 0; i < 1000 && ObservationTargets.State(placeholder) != 'S'; i++) Thread.Sleep(1);
+                SyscallMonitor ebpf;
                 try
                 {
-                    monitor = SyscallMonitor.Start(placeholder);
+                    ebpf = SyscallMonitor.Start(placeholder);
                 }
                 finally
                 {
@@ -168,28 +207,36 @@ internal static class ObserveCommand
                 int rc = ObservationTargets.Spawn(target, out int spawned);
                 if (rc != 0)
                 {
-                    monitor.Dispose();
+                    ebpf.Dispose();
                     stderr.WriteLine($"phoebe: cannot run {target[0]}: {ObservationTargets.Describe(rc)}");
                     return rc == 2 ? 127 : 126;
                 }
                 try
                 {
-                    monitor.AddProcess(spawned);
+                    ebpf.AddProcess(spawned);
                 }
                 catch (MonitorUnavailableException)
                 {
                     ObservationTargets.Signal(spawned, 9);
                     while (ObservationTargets.TryReap(spawned) is null) Thread.Sleep(1);
-                    monitor.Dispose();
+                    ebpf.Dispose();
                     throw;
                 }
+                monitor = ebpf;
                 child = spawned;
+                reapChild = () => ObservationTargets.TryReap(spawned);
                 roots = [spawned];
                 // Not /proc/PID/comm: right after the spawn it may still name the pre-exec image.
                 targetName = Path.GetFileName(target[0]);
             }
         }
         catch (MonitorUnavailableException e)
+        {
+            stderr.WriteLine($"phoebe: cannot observe: {e.Message}");
+            stderr.WriteLine("hint: use --backend ptrace to observe with ptrace instead (slower)");
+            return RunCommand.PhoebeFailed;
+        }
+        catch (InjectionException e)
         {
             stderr.WriteLine($"phoebe: cannot observe: {e.Message}");
             return RunCommand.PhoebeFailed;
@@ -200,12 +247,13 @@ internal static class ObserveCommand
             return ExitCodes.Usage;
         }
 
+        // Disposed last: a traced command that got Ctrl-C or SIGTERM exits traced, if it does in its moment.
+        using var owned = monitor;
         var observation = new Observation(interval);
         using var stop = new ManualResetEventSlim();
         int? childExit = null;
         string why;
         var clock = Stopwatch.StartNew();
-        using (monitor)
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Set(); }))
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         {
@@ -236,10 +284,17 @@ internal static class ObserveCommand
                     why = "interrupted";
                     ended = true;
                 }
-                else if (child is int c && ObservationTargets.TryReap(c) is int code)
+                else if (child is not null && reapChild() is int code)
                 {
+                    // The launcher could not run the command and said why: no profile, its exit code.
+                    if (tracer is { CommandStarted: false }) return code;
                     childExit = code;
                     why = $"{targetName} exited with {code}";
+                    ended = true;
+                }
+                else if (tracer is { HasEnded: true, Failure: not null })
+                {
+                    why = "the tracer failed";
                     ended = true;
                 }
                 else if (child is null && !roots.Any(ObservationTargets.IsAlive))
@@ -287,16 +342,22 @@ internal static class ObserveCommand
 
         int written = WriteProfile(profile, output, stdout, stderr);
         if (written != ExitCodes.Ok) return written;
+        if (tracer?.Failure is { } failure)
+        {
+            stderr.WriteLine($"phoebe: observing with ptrace failed: {failure.GetBaseException().Message}");
+            return RunCommand.PhoebeFailed;
+        }
         if (child is int running && childExit is null)
         {
             // Stopped by a signal while the command runs: Ctrl-C reached it too (SIGTERM was passed on); give it a moment.
             for (int i = 0; i < 200 && childExit is null; i++)
             {
-                childExit = ObservationTargets.TryReap(running);
+                childExit = reapChild();
                 if (childExit is null) Thread.Sleep(10);
             }
             if (childExit is null)
             {
+                // With ptrace, disposing the tracer detaches from it.
                 stderr.WriteLine($"phoebe: {targetName} ({running}) is still running; no longer observed");
                 return 130;
             }

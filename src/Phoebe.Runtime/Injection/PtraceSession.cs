@@ -12,17 +12,40 @@ public sealed record LaunchSpec(string Program, IReadOnlyList<string> Arguments)
 public sealed class InjectionException(string message) : Exception(message);
 
 /// <summary>
+/// One syscall a traced thread made, as an observing session reports it at the call's exit stop
+/// (<see cref="PtraceSession.ForObservation"/>).
+/// </summary>
+/// <param name="Tid">The thread that made the call.</param>
+/// <param name="Tgid">Its process (thread group id).</param>
+/// <param name="Number">The syscall number (x86_64), never negative.</param>
+/// <param name="Return">What the call returned: a value, or -errno (-4095..-1).</param>
+/// <param name="EntryTimestamp">When the tracer saw the call's entry stop (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</param>
+/// <param name="ExitTimestamp">When the tracer saw the call's exit stop, on the same clock.</param>
+public readonly record struct TracedSyscall(int Tid, int Tgid, int Number, long Return, long EntryTimestamp, long ExitTimestamp);
+
+/// <summary>
 /// Launches a target through the native launcher and traces it and everything it
 /// creates from one dedicated tracer thread (ptrace requires that all requests
 /// for a tracee come from the thread that seized it). The seccomp filter makes
-/// only the rules' syscalls stop; everything else runs at native speed.
+/// only the rules' syscalls stop; everything else runs at native speed. An
+/// observing session (<see cref="ForObservation"/>) instead stops every syscall
+/// at its entry and its exit and reports each call.
 /// </summary>
 public sealed class PtraceSession
 {
+    // The kernel-internal results of a call interrupted by a stop that will be restarted
+    // when the thread resumes (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK).
+    private const long ErestartLow = -516, ErestartHigh = -512;
+    private const string LauncherName = "phoebe-launch";
+    private const int WNOTHREAD = 0x20000000; // __WNOTHREAD
+
     private const int TraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
         | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
     private readonly InjectionEngine engine;
+    private readonly Action<TracedSyscall>? observer;
+    private readonly TaskCompletionSource tracing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool targetExecuted;
     private readonly ConcurrentDictionary<int, byte> liveTids = new();
     private readonly Dictionary<int, ThreadState> threads = new();
     private readonly PriorityQueue<PendingResume, long> delayed = new();
@@ -42,8 +65,39 @@ public sealed class PtraceSession
         this.engine = engine;
     }
 
+    private PtraceSession(InjectionEngine engine, Action<TracedSyscall> observer)
+    {
+        this.engine = engine;
+        this.observer = observer;
+    }
+
+    /// <summary>
+    /// A session that injects nothing and reports every syscall the traced threads complete to
+    /// <paramref name="observer"/>, on the tracer thread. Every call then stops twice, at its entry and
+    /// at its exit (PTRACE_SYSCALL), so the target runs far slower. Only calls whose entry and exit the
+    /// tracer saw are reported: not a new child's return from fork, not <c>exit</c> or <c>exit_group</c>
+    /// (they never return), not calls with a negative number, and not an attached thread's call that was
+    /// running when the tracer stopped it and that is restarted after. A launched target gets no seccomp
+    /// filter; its calls are reported from its <c>execve</c> on (the launcher's are not). <see cref="Detach"/>
+    /// ends the session, launched or attached, leaving every process running.
+    /// </summary>
+    public static PtraceSession ForObservation(Action<TracedSyscall> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        return new PtraceSession(new InjectionEngine([], new InjectionOptions { InKernelErrno = false, UseSeccompNotify = false }), observer);
+    }
+
     /// <summary>The launched process's pid, once started.</summary>
     public int RootPid => rootPid;
+
+    /// <summary>
+    /// Completes once the target is traced: the launcher seized (<see cref="Run"/>), or every thread of the
+    /// processes seized (<see cref="Attach(IReadOnlyList{int}, TimeSpan?)"/>). Never completes when starting fails.
+    /// </summary>
+    public Task Tracing => tracing.Task;
+
+    /// <summary>True once the launched program has replaced the launcher (its <c>execve</c> succeeded).</summary>
+    public bool TargetExecuted => targetExecuted;
 
     /// <summary>
     /// Kills every traced process (from any thread): a launched target never outlives
@@ -57,7 +111,8 @@ public sealed class PtraceSession
 
     /// <summary>
     /// Runs <paramref name="spec"/> to completion and returns its exit code
-    /// (128 + signal when a signal killed it). Throws <see cref="InjectionException"/>
+    /// (128 + signal when a signal killed it); -1 when an observing session detached
+    /// from it while it ran (<see cref="Detach"/>). Throws <see cref="InjectionException"/>
     /// when the target cannot be started or traced.
     /// </summary>
     public int Run(LaunchSpec spec) => OnTracerThread(() => TraceLoop(spec));
@@ -68,12 +123,21 @@ public sealed class PtraceSession
     /// detaches so that every thread resumes as if Phoebe had never been there.
     /// Returns the target's exit code if it exited while attached, else null.
     /// </summary>
-    public int? Attach(int pid, TimeSpan? duration)
+    public int? Attach(int pid, TimeSpan? duration) => Attach([pid], duration);
+
+    /// <summary>
+    /// Attaches to every thread of each of <paramref name="pids"/> (and the children they create), as
+    /// <see cref="Attach(int, TimeSpan?)"/> does for one; ends when they have all exited, at
+    /// <see cref="Detach"/> or after <paramref name="duration"/>. Returns the exit code of the first
+    /// process if it exited while attached, else null.
+    /// </summary>
+    public int? Attach(IReadOnlyList<int> pids, TimeSpan? duration)
     {
+        if (pids.Count == 0) throw new ArgumentException("no process to attach to", nameof(pids));
         int? exit = null;
         OnTracerThread(() =>
         {
-            exit = AttachLoop(pid, duration);
+            exit = AttachLoop(pids, duration);
             return 0;
         });
         return exit;
@@ -86,7 +150,10 @@ public sealed class PtraceSession
         if (pid > 0 && !attached) Kill(pid, 2);
     }
 
-    /// <summary>Ends an attach session (from any thread): the tracer detaches from everything.</summary>
+    /// <summary>
+    /// Ends an attach session, or an observing session (<see cref="ForObservation"/>) of a launched command,
+    /// from any thread: the tracer detaches from everything, which goes on running untraced.
+    /// </summary>
     public void Detach()
     {
         detaching = true;
@@ -128,13 +195,18 @@ public sealed class PtraceSession
     {
         string launcher = FindLauncher();
         string filterFile = Path.Combine(Path.GetTempPath(), $"phoebe-filter-{Environment.ProcessId}-{Guid.NewGuid():N}.bpf");
-        var filterPlan = engine.FilterPlan();
-        File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(filterPlan)));
-        File.SetUnixFileMode(filterFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        expectListener = filterPlan.Values.Any(f => f.Otherwise == SeccompAction.UserNotif);
-
-        var argv = new List<string> { launcher, "--filter", filterFile };
-        if (expectListener) argv.Add("--notify");
+        var argv = new List<string> { launcher };
+        // Observing stops every syscall with PTRACE_SYSCALL: no filter, so the target keeps its
+        // privileges (no PR_SET_NO_NEW_PRIVS) and can be detached from safely.
+        if (observer is null)
+        {
+            var filterPlan = engine.FilterPlan();
+            File.WriteAllBytes(filterFile, SeccompFilterBuilder.Serialize(SeccompFilterBuilder.Build(filterPlan)));
+            File.SetUnixFileMode(filterFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            expectListener = filterPlan.Values.Any(f => f.Otherwise == SeccompAction.UserNotif);
+            argv.AddRange(["--filter", filterFile]);
+            if (expectListener) argv.Add("--notify");
+        }
         argv.AddRange(["--", spec.Program]);
         argv.AddRange(spec.Arguments);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
@@ -165,6 +237,14 @@ public sealed class PtraceSession
         }
         liveTids[pid] = 0;
         threads[pid] = new ThreadState(pid);
+        // An observing session can detach from a command that runs on (Detach): the waker's death wakes the tracer.
+        if (observer != null && Spawn("sleep", ["sleep", "infinity"], [], out wakerPid) != 0)
+        {
+            Kill(pid, SIGKILL);
+            WaitPid(pid, out _, __WALL);
+            throw new InjectionException("cannot start the waker process (sleep)");
+        }
+        tracing.TrySetResult();
         int rootStatus;
         try
         {
@@ -176,23 +256,28 @@ public sealed class PtraceSession
             if (File.Exists(filterFile)) File.Delete(filterFile);
         }
         if (setupFailure != null) throw new InjectionException(setupFailure);
+        if (!rootExited) return -1; // detached while it runs
         return WIfExited(rootStatus) ? WExitStatus(rootStatus) : 128 + WTermSig(rootStatus);
     }
 
-    private int? AttachLoop(int pid, TimeSpan? duration)
+    private int? AttachLoop(IReadOnlyList<int> pids, TimeSpan? duration)
     {
         attached = true;
-        rootPid = pid;
-        if (!Directory.Exists($"/proc/{pid}")) throw new InjectionException($"no such process: {pid}");
-        if (pid == Environment.ProcessId) throw new InjectionException("Phoebe cannot attach to itself");
-        int tracer = ProcFs.StatusField(pid, "TracerPid:");
-        if (tracer > 0)
+        rootPid = pids[0];
+        // Check them all before seizing any.
+        foreach (int pid in pids)
         {
-            // TracerPid names the tracing thread; users know processes.
-            int owner = ProcFs.StatusField(tracer, "Tgid:");
-            if (owner > 0) tracer = owner;
-            string name = File.Exists($"/proc/{tracer}/comm") ? File.ReadAllText($"/proc/{tracer}/comm").Trim() : "?";
-            throw new InjectionException($"process {pid} is already traced by pid {tracer} ({name}); a process has one tracer at a time");
+            if (!Directory.Exists($"/proc/{pid}")) throw new InjectionException($"no such process: {pid}");
+            if (pid == Environment.ProcessId) throw new InjectionException("Phoebe cannot attach to itself");
+            int tracer = ProcFs.StatusField(pid, "TracerPid:");
+            if (tracer > 0)
+            {
+                // TracerPid names the tracing thread; users know processes.
+                int owner = ProcFs.StatusField(tracer, "Tgid:");
+                if (owner > 0) tracer = owner;
+                string name = File.Exists($"/proc/{tracer}/comm") ? File.ReadAllText($"/proc/{tracer}/comm").Trim() : "?";
+                throw new InjectionException($"process {pid} is already traced by pid {tracer} ({name}); a process has one tracer at a time");
+            }
         }
         // A child of ours whose death wakes the tracer from waitpid when it is time to detach.
         if (Spawn("sleep", ["sleep", "infinity"], [], out wakerPid) != 0) throw new InjectionException("cannot start the waker process (sleep)");
@@ -207,7 +292,7 @@ public sealed class PtraceSession
         }
         try
         {
-            SeizeAllThreads(pid);
+            foreach (int pid in pids) SeizeAllThreads(pid);
         }
         catch
         {
@@ -215,6 +300,7 @@ public sealed class PtraceSession
             WaitPid(wakerPid, out _, 0);
             throw;
         }
+        tracing.TrySetResult();
         int status = Serve();
         return rootExited ? (WIfExited(status) ? WExitStatus(status) : 128 + WTermSig(status)) : null;
     }
@@ -251,7 +337,7 @@ public sealed class PtraceSession
                         _ => $"cannot trace process {pid}: {StrError(errno)}",
                     });
                 }
-                threads[tid] = new ThreadState(tid) { Tgid = pid };
+                threads[tid] = new ThreadState(tid) { Tgid = pid, Seized = true };
                 liveTids[tid] = 0;
                 Ptrace(PTRACE_INTERRUPT, tid, IntPtr.Zero, IntPtr.Zero);
                 found = true;
@@ -266,7 +352,9 @@ public sealed class PtraceSession
         while (true)
         {
             ResumeDue();
-            int flags = __WALL | (delayed.Count > 0 ? WNOHANG : 0);
+            // Only this thread's children and tracees: never a child another thread of this process started
+            // (System.Diagnostics.Process reaps its own, and fails fast when someone else did).
+            int flags = __WALL | WNOTHREAD | (delayed.Count > 0 ? WNOHANG : 0);
             int tid = WaitPid(-1, out int status, flags);
             if (tid == 0)
             {
@@ -296,7 +384,8 @@ public sealed class PtraceSession
                     rootStatus = status;
                     rootExited = true;
                 }
-                if (attached && threads.Count == 0) break;
+                // With a waker alive, waitpid never says ECHILD: stop when no tracee is left.
+                if ((attached || observer != null) && threads.Count == 0) break;
                 continue;
             }
             if (!WIfStopped(status)) continue;
@@ -311,7 +400,7 @@ public sealed class PtraceSession
                 continue;
             }
             HandleStop(tid, status);
-            if (attached && detaching && threads.Count == 0) break;
+            if ((attached || observer != null) && detaching && threads.Count == 0) break;
         }
         if (wakerPid > 0)
         {
@@ -342,6 +431,11 @@ public sealed class PtraceSession
             return;
         }
 
+        if (sig == (SIGTRAP | 0x80) && observer != null)
+        {
+            ObserveSyscallStop(tid, state);
+            return;
+        }
         if (sig == (SIGTRAP | 0x80))
         {
             // Launched targets stop at exit only when we asked after a seccomp stop;
@@ -367,11 +461,20 @@ public sealed class PtraceSession
         if (sig == SIGTRAP && ev is PTRACE_EVENT_EXEC or PTRACE_EVENT_VFORK_DONE or PTRACE_EVENT_EXIT)
         {
             state.Tgid = 0; // re-read: exec may change the thread's identity
+            if (ev == PTRACE_EVENT_EXEC && tid == rootPid && !attached && !targetExecuted) targetExecuted = !IsLauncher(tid);
             Continue(tid, 0, state.AwaitingExit);
             return;
         }
         if (ev == PTRACE_EVENT_STOP)
         {
+            if (state.Seized)
+            {
+                // The stop that attaching made. A call it interrupted is restarted when the thread
+                // resumes: that call was running before the tracer came, so it is not observed.
+                state.Seized = false;
+                state.SkipRestart = observer != null && GetRegs(tid, out var regs) && (long)regs.OrigRax >= 0
+                    && (long)regs.Rax is >= ErestartLow and <= ErestartHigh;
+            }
             // Group-stop (SIGSTOP and friends): stay stopped until SIGCONT, as without Phoebe.
             if (sig is SIGSTOP or SIGTSTP or SIGTTIN or SIGTTOU && !detaching) Ptrace(PTRACE_LISTEN, tid, IntPtr.Zero, IntPtr.Zero);
             else Continue(tid, 0, state.AwaitingExit);
@@ -379,6 +482,52 @@ public sealed class PtraceSession
         }
         // A signal for the tracee: deliver it.
         Continue(tid, sig, state.AwaitingExit);
+    }
+
+    /// <summary>
+    /// An observing session's syscall stop (every syscall stops at its entry and its exit): at the entry,
+    /// remember the call and when it started; at the exit, report it if its entry was seen.
+    /// </summary>
+    private void ObserveSyscallStop(int tid, ThreadState state)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        // One request tells the kind of stop and the number (entry) or the result (exit).
+        byte kind = SyscallStop(tid, out long value);
+        if (kind == PTRACE_SYSCALL_INFO_ENTRY)
+        {
+            state.ObservedNr = -1;
+            bool restart = state.SkipRestart;
+            state.SkipRestart = false;
+            // A launched target's calls count from its execve on: not the launcher's.
+            if (!restart && value >= 0 && (attached || targetExecuted))
+            {
+                state.ObservedNr = (int)value;
+                state.EntryTimestamp = now;
+            }
+        }
+        else if (kind == PTRACE_SYSCALL_INFO_EXIT)
+        {
+            int nr = state.ObservedNr;
+            state.ObservedNr = -1;
+            if (nr >= 0) observer!(new TracedSyscall(tid, state.GetTgid(), nr, value, state.EntryTimestamp, now));
+        }
+        Continue(tid, 0, false);
+    }
+
+    /// <summary>
+    /// The kind of syscall stop <paramref name="tid"/> is in (<c>PTRACE_SYSCALL_INFO_ENTRY</c> or <c>_EXIT</c>;
+    /// 0 when unknown) with the syscall number at an entry or the result (-errno for errors) at an exit,
+    /// from <c>PTRACE_GET_SYSCALL_INFO</c>.
+    /// </summary>
+    private static unsafe byte SyscallStop(int tid, out long value)
+    {
+        // struct ptrace_syscall_info: u8 op, pad[3]; u32 arch; u64 instruction_pointer, stack_pointer;
+        // then at offset 24 entry.nr (u64) or exit.rval (s64).
+        const int Size = 96;
+        byte* info = stackalloc byte[Size];
+        long written = Ptrace(PTRACE_GET_SYSCALL_INFO, tid, Size, (IntPtr)info);
+        value = written >= 32 ? *(long*)(info + 24) : 0;
+        return written >= 32 ? info[0] : (byte)0;
     }
 
     /// <summary>A syscall entry: a seccomp stop (launched) or a syscall-entry stop (attached).</summary>
@@ -525,13 +674,29 @@ public sealed class PtraceSession
             liveTids.TryRemove(tid, out _);
             return;
         }
-        int request = attached || toExit ? PTRACE_SYSCALL : PTRACE_CONT;
+        int request = attached || observer != null || toExit ? PTRACE_SYSCALL : PTRACE_CONT;
         Ptrace(request, tid, IntPtr.Zero, signal);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> runs the launcher. posix_spawn returns once the launcher's own exec has
+    /// released our memory, not once it has finished: the seize may come in time for that exec's event.
+    /// </summary>
+    private static bool IsLauncher(int pid)
+    {
+        try
+        {
+            return Path.GetFileName(new FileInfo($"/proc/{pid}/exe").LinkTarget) == LauncherName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static string FindLauncher()
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "phoebe-launch");
+        string path = Path.Combine(AppContext.BaseDirectory, LauncherName);
         if (!File.Exists(path)) throw new InjectionException($"the launcher is missing: {path} (rebuild Phoebe)");
         var mode = File.GetUnixFileMode(path);
         // NuGet packages drop the executable bit.
@@ -554,6 +719,19 @@ public sealed class PtraceSession
     private sealed class ThreadState(int tid)
     {
         public int Tgid { get; set; }
+
+        /// <summary>Seized by attaching and not yet stopped by it.</summary>
+        public bool Seized { get; set; }
+
+        /// <summary>The next syscall entry restarts a call interrupted by attaching (observing only).</summary>
+        public bool SkipRestart { get; set; }
+
+        /// <summary>The observed call in progress (entry seen), or -1.</summary>
+        public int ObservedNr { get; set; } = -1;
+
+        /// <summary>When the tracer saw the observed call's entry stop.</summary>
+        public long EntryTimestamp { get; set; }
+
         /// <summary>The syscall whose exit stop EXIT rules wait for, or -1.</summary>
         public int PendingExit { get; set; } = -1;
 

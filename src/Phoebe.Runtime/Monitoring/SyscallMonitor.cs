@@ -11,7 +11,7 @@ namespace Phoebe.Runtime.Monitoring;
 /// counters (one interval each). Needs CAP_BPF and CAP_PERFMON (or root) and
 /// libbpf1. Dispose detaches it; the target is never stopped or changed.
 /// </summary>
-public sealed class SyscallMonitor : IDisposable
+public sealed class SyscallMonitor : ISyscallSource
 {
     /// <summary>The file name of the compiled BPF object, shipped next to the assemblies.</summary>
     public const string ObjectFileName = "phoebe-monitor.bpf.o";
