@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Phoebe.Lang;
 using Phoebe.Lang.Diagnostics;
+using Phoebe.Runtime.Health;
 
 namespace Phoebe.Cli;
 
@@ -13,7 +14,7 @@ internal static class CheckCommand
         var explain = new Option<bool>("--explain") { Description = "Print the compiled plan of every rule: syscalls, phase, filter, control condition, actions, backend" };
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("check", "Parse and check rule files; report every problem with file:line:col.\n" +
+        var command = new Command("check", "Parse and check rule files, compile their HEALTH blocks' C#; report every problem with file:line:col.\n" +
             "Exit code: 0 no errors (warnings allowed), 1 errors, 2 usage or unreadable file.")
         {
             files, explain, format,
@@ -37,7 +38,8 @@ internal static class CheckCommand
                 results.Add((path, null, "no such file"));
                 continue;
             }
-            var result = PhoebeCompiler.CompileFile(path);
+            // The language's passes, then the C# of HEALTH blocks (Roslyn loads only for files that have some).
+            var result = HealthPass.Run(PhoebeCompiler.CompileFile(path)).Result;
             results.Add((path, result, result.Root is null ? result.Diagnostics.FirstOrDefault()?.Message : null));
         }
 

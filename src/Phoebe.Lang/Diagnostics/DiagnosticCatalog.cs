@@ -86,6 +86,10 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor NeverMatches = new("PHB1028", Severity.Warning, "rule never matches");
     /// <summary>An empty HEALTH body.</summary>
     public static readonly DiagnosticDescriptor EmptyHealthCheck = new("PHB1029", Severity.Error, "empty health check");
+    /// <summary>A HEALTH body that does not compile as C# (reported by the health pass, after the language's passes).</summary>
+    public static readonly DiagnosticDescriptor CSharpError = new("PHB1030", Severity.Error, "C# compile error");
+    /// <summary>A C# compiler warning in a HEALTH body.</summary>
+    public static readonly DiagnosticDescriptor CSharpWarning = new("PHB1031", Severity.Warning, "C# compile warning");
 
     // ---- plan and backends
     /// <summary>Per-call and control terms joined in a way no backend evaluates.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using Phoebe.Lang.Plan;
+using Phoebe.Runtime.Health;
 using Phoebe.Runtime.Profiles;
 using Phoebe.Runtime.Synthesis;
 
@@ -101,7 +102,9 @@ public sealed record ReportSpec(IReadOnlyList<string> Formats, Verdict Allow);
 /// <param name="Name">Its name (the file's name without extension unless given).</param>
 /// <param name="Target">The program under test.</param>
 /// <param name="Plan">The rules and health checks of every referenced .phb file.</param>
+/// <param name="RuleFiles">The absolute paths of the <c>rules</c> files, for the injector.</param>
 /// <param name="Profile">The profile, when one is given.</param>
+/// <param name="ProfilePath">Its absolute path.</param>
 /// <param name="Observe">Observe first (then synthesize from what was observed), when given.</param>
 /// <param name="SteadyState">The baseline phase.</param>
 /// <param name="Tolerance">How much lower than in the steady state a check's success ratio may be for the target to count as resilient.</param>
@@ -120,7 +123,9 @@ public sealed record Scenario(
     string Name,
     TargetSpec Target,
     InjectionPlan Plan,
+    IReadOnlyList<string> RuleFiles,
     Profile? Profile,
+    string? ProfilePath,
     ObserveSpec? Observe,
     CheckPhase SteadyState,
     double Tolerance,
@@ -141,4 +146,7 @@ public sealed record Scenario(
     /// <summary>The health checks by name.</summary>
     public IReadOnlyDictionary<string, HealthCheckPlan> Checks { get; } =
         Plan.HealthChecks.ToDictionary(h => h.Name, StringComparer.Ordinal);
+
+    /// <summary>The health checks compiled (their C#), by name.</summary>
+    public IReadOnlyDictionary<string, CompiledHealthCheck> CompiledChecks { get; init; } = new Dictionary<string, CompiledHealthCheck>();
 }

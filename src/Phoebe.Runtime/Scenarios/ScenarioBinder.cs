@@ -7,6 +7,7 @@ using Phoebe.Lang.Catalog;
 using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Plan;
 using Phoebe.Lang.Syntax;
+using Phoebe.Runtime.Health;
 using Phoebe.Runtime.Profiles;
 using Phoebe.Runtime.Synthesis;
 using Phoebe.Runtime.Yaml;
@@ -49,6 +50,8 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
 
     private sealed record NamedRef(string Name, YamlNode Node);
 
+    private IReadOnlyList<CompiledHealthCheck> checks = [];
+
     public ScenarioReadResult Bind()
     {
         int nul = source.Text.AsSpan(0, Math.Min(source.Text.Length, 8192)).IndexOf('\0');
@@ -88,7 +91,8 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
 
         // The .phb files first: the target's readiness check and the experiments refer to their names.
         var phbRefs = new List<(string Path, YamlNode Node)>();
-        phbRefs.AddRange(FileList(fields.Optional("rules"), "rules"));
+        var ruleFiles = FileList(fields.Optional("rules"), "rules");
+        phbRefs.AddRange(ruleFiles);
         phbRefs.AddRange(FileList(fields.Optional("health"), "health"));
         var plan = CompilePhb(phbRefs);
 
@@ -97,7 +101,8 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
 
         Profile? profile = null;
         var profileNode = fields.Optional("profile");
-        if (profileNode is not null && FilePath(profileNode, "profile") is { } profilePath) profile = ReadProfile(profilePath, profileNode);
+        string? profilePath = profileNode is null ? null : FilePath(profileNode, "profile");
+        if (profilePath is not null) profile = ReadProfile(profilePath, profileNode!);
         var observeNode = fields.Optional("observe");
         ObserveSpec? observe = observeNode is null ? null : Observe(observeNode);
 
@@ -131,16 +136,16 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
         var experiments = new List<ExperimentSpec>();
         if (plan is not null)
         {
-            var checks = plan.HealthChecks.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
+            var checkNames = plan.HealthChecks.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var check in checkRefs)
             {
-                if (checks.Contains(check.Name)) continue;
+                if (checkNames.Contains(check.Name)) continue;
                 var hints = new List<string>();
-                if (Suggestions.Closest(check.Name, checks) is { } closest) hints.Add($"did you mean `{closest}`?");
-                hints.Add(checks.Count == 0 ? "no file under `health:` or `rules:` defines a HEALTH check" : $"checks: {string.Join(", ", checks.Order(StringComparer.Ordinal))}");
+                if (Suggestions.Closest(check.Name, checkNames) is { } closest) hints.Add($"did you mean `{closest}`?");
+                hints.Add(checkNames.Count == 0 ? "no file under `health:` or `rules:` defines a HEALTH check" : $"checks: {string.Join(", ", checkNames.Order(StringComparer.Ordinal))}");
                 bag.Report(ScenarioDiagnostics.UnknownCheck, source, check.Node.Span, $"no HEALTH check is named `{check.Name}`", hints.ToArray());
             }
-            if (checks.Count == 0)
+            if (checkNames.Count == 0)
             {
                 bag.Report(ScenarioDiagnostics.NoChecks, source, new TextSpan(map.Span.Start, 0), "the scenario has no HEALTH checks: only crashes can be told apart",
                     "add a .phb file with a `HEALTH name { ... }` block under `health:`");
@@ -166,8 +171,11 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
         }
 
         if (bag.HasErrors || plan is null || target is null || synthesis is null || report is null) return Result(null);
-        return Result(new Scenario(System.IO.Path.GetFullPath(source.Path), name, target, plan, profile, observe, steady, tolerance, experiments,
-            synthesis.Enabled, synthesis.Parameters, synthesis.RandomBaseline, synthesis.Duration, synthesis.Cooldown, post, crashes, load, report));
+        return Result(new Scenario(System.IO.Path.GetFullPath(source.Path), name, target, plan, ruleFiles.Select(f => f.Path).Distinct().ToArray(), profile, profilePath, observe, steady, tolerance, experiments,
+            synthesis.Enabled, synthesis.Parameters, synthesis.RandomBaseline, synthesis.Duration, synthesis.Cooldown, post, crashes, load, report)
+        {
+            CompiledChecks = checks.ToDictionary(c => c.Name, StringComparer.Ordinal),
+        });
     }
 
     private ScenarioReadResult Result(Scenario? scenario) => new(source, scenario, OrderedDiagnostics());
@@ -212,8 +220,16 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
             roots.Add((loaded.Source, loaded.Key));
         }
         var compiled = PhoebeCompiler.Compile(roots, resolver);
-        bag.AddRange(compiled.Diagnostics);
-        return missing || compiled.HasErrors ? null : compiled.Plan;
+        if (compiled.HasErrors)
+        {
+            bag.AddRange(compiled.Diagnostics);
+            return null;
+        }
+        // The C# of the HEALTH blocks too: a scenario that validates can run.
+        var health = HealthPass.Run(compiled);
+        bag.AddRange(health.Result.Diagnostics);
+        checks = health.Checks;
+        return missing || health.Result.HasErrors ? null : health.Result.Plan;
     }
 
     private Profile? ReadProfile(string path, YamlNode node)

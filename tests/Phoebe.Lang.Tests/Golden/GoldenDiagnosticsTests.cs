@@ -1,11 +1,13 @@
 using Phoebe.Lang.Diagnostics;
 using Phoebe.Lang.Plan;
 using Phoebe.Lang.Syntax;
+using Phoebe.Runtime.Health;
 
 namespace Phoebe.Lang.Tests.Golden;
 
 /// <summary>
-/// Golden tests: every <c>cases/NNN-area/name.phb</c> is compiled and its rendered
+/// Golden tests: every <c>cases/NNN-area/name.phb</c> is compiled as <c>phoebe check</c>
+/// compiles it (the language's passes, then the health pass for C#) and its rendered
 /// diagnostics compared with <c>name.expected</c>; cases under <c>plan/</c> also
 /// compare the <c>--explain</c> output with <c>name.explain</c>. Set
 /// PHOEBE_UPDATE_GOLDEN=1 to rewrite the expectations (then review the diff).
@@ -30,7 +32,8 @@ public class GoldenDiagnosticsTests
     [MemberData(nameof(Cases))]
     public void Diagnostics_match_golden(string relative)
     {
-        var result = PhoebeCompiler.CompileFile(relative, new SourceResolver(TestPaths.Cases));
+        // What `phoebe check` reports: the language's passes, then the C# of HEALTH blocks (cases/140-csharp).
+        var result = HealthPass.Run(PhoebeCompiler.CompileFile(relative, new SourceResolver(TestPaths.Cases))).Result;
         string actual = string.Concat(result.Diagnostics.Select(DiagnosticRenderer.Render));
         Compare(relative, ".expected", actual);
         if (relative.StartsWith("plan/", StringComparison.Ordinal))
