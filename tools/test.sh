@@ -33,6 +33,9 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)              # builds the e
 [ -f /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
 [ -e /usr/share/man/man2/openat.2.gz ] || [ -e /usr/share/man/man2/open.2.gz ] || missing+=(manpages-dev)
 [ -x /usr/bin/prometheus ] || missing+=(prometheus)             # scrapes `phoebe observe --metrics` in its integration test
+[ -x /usr/bin/chromium ] || missing+=(chromium)                 # opens report.html headless in the report tests
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)  # a real RESP peer for the health-check helpers; examples/redis
+command -v redis-benchmark >/dev/null 2>&1 || missing+=(redis-tools)  # examples/redis's load
 if [ ${#missing[@]} -gt 0 ]; then
   echo "apt-get install ${missing[*]}"
   sudo_if_needed apt-get update -q >/dev/null
@@ -42,6 +45,9 @@ echo "dotnet $(dotnet --version), node $(node --version), python $(python3 --ver
 
 step "generated parser matches grammar/Phoebe.g4"
 tools/gen-parser.sh --check
+
+step "inlined chart library matches its pinned npm package"
+tools/fetch-chart-lib.sh --check
 
 step "data tables regenerate identically"
 work="$(mktemp -d)"
@@ -59,10 +65,11 @@ dotnet test Phoebe.sln -c Release --nologo 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
 
-step "shipped examples and stdlib check and are formatted"
+step "shipped examples and stdlib check and are formatted; example scenarios validate"
 set +e
-./phoebe check examples/*.phb stdlib/*.phb || status=1
-./phoebe fmt --check examples/*.phb stdlib/*.phb || status=1
+./phoebe check examples/*.phb examples/*/*.phb stdlib/*.phb || status=1
+./phoebe fmt --check examples/*.phb examples/*/*.phb stdlib/*.phb || status=1
+./phoebe scenario validate -q examples/*/scenario.yaml || status=1
 set -e
 
 step "the CLI packs as a .NET tool"

@@ -27,6 +27,7 @@ public static class PhoebeCli
         root.Subcommands.Add(FmtCommand.Create(stdout, stderr));
         root.Subcommands.Add(SynthesizeCommand.Create(stdout, stderr));
         root.Subcommands.Add(ScenarioCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
 
         // Everything after `--` is the target command of `run` or `observe`, never Phoebe's options.
         string[] target = [];

@@ -69,7 +69,8 @@ internal static class ScenarioCommand
         var text = new System.Text.StringBuilder();
         string D(TimeSpan t) => t == TimeSpan.Zero ? "0s" : Lang.Semantics.Value.FormatDuration(t.Ticks * 100);
         text.AppendLine($"{path}: ok: scenario `{s.Name}`");
-        text.AppendLine($"  target      {string.Join(' ', s.Target.Command)}" + (s.Target.Build is { } b ? $" (built by `{string.Join(' ', b)}`)" : ""));
+        static string Words(IEnumerable<string> words) => string.Join(' ', words.Select(w => w.Length == 0 || w.Any(char.IsWhiteSpace) ? $"'{w}'" : w));
+        text.AppendLine($"  target      {Words(s.Target.Command)}" + (s.Target.Build is { } b ? $" (built by `{Words(b)}`)" : ""));
         var ready = new List<string>();
         if (s.Target.Ready.Tcp is { } tcp) ready.Add($"tcp {tcp}");
         if (s.Target.Ready.Check is { } check) ready.Add($"check {check}");
