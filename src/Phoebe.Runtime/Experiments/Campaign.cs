@@ -381,9 +381,8 @@ public sealed class Campaign
         // A synthesized experiment enables the one rule of its name, written into synthesized.phb.
         var model = experiment.Model;
         var names = model is null ? experiment.Rules.Select(r => r.Name).ToArray() : [experiment.Name];
-        var first = experiment.Rules.FirstOrDefault();
-        string syscall = model?.Syscall ?? first?.Syscalls.FirstOrDefault()?.Name ?? "";
-        string errno = model?.Errno ?? first?.Errno ?? "";
+        string syscall = model?.Syscall ?? string.Join(", ", experiment.Rules.SelectMany(r => r.Syscalls.Select(s => s.Name)).Distinct());
+        string errno = model?.Errno ?? string.Join(", ", experiment.Rules.Select(r => r.Errno).OfType<string>().Distinct());
         Say($"experiment {number}/{experiments.Count} {experiment.Name}: {string.Join(", ", names)} for {Format(experiment.Duration)}");
         var timeline = new List<InjectionSample>();
         long before = Injected(names), calls0 = Calls(names), logged0 = injector!.LoggedInjections(names);

@@ -38,8 +38,8 @@ public sealed record PhaseResult(TimeSpan Start, TimeSpan End, IReadOnlyList<Che
 /// <summary>What one experiment did and what came of it.</summary>
 /// <param name="Name">The experiment's name.</param>
 /// <param name="Rules">The names of the rules it enabled.</param>
-/// <param name="Syscall">The syscall it injects into (the first rule's first syscall; "" when none).</param>
-/// <param name="Errno">The errno it injects ("" for rules that inject no errno: delays, signals, results).</param>
+/// <param name="Syscall">The syscalls its rules inject into, comma-separated.</param>
+/// <param name="Errno">The errnos they return, comma-separated ("" for rules that inject no errno: delays, signals, results).</param>
 /// <param name="Rate">The injection probability of a synthesized model; null for written experiments.</param>
 /// <param name="Case">The model's case (sporadic, fluctuating, steady); null for written experiments.</param>
 /// <param name="RandomBaseline">True for a random-errno baseline.</param>

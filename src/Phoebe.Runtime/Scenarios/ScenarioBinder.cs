@@ -117,7 +117,7 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
         var synthesis = Synthesize(synthesizeNode, defaultDuration, defaultCooldown);
         var post = Phase(fields.Optional("post-inspection"), "post-inspection", DefaultPostInspection, checkRefs);
         int? crashes = Abort(fields.Optional("abort"));
-        LoadSpec? load = fields.Optional("load") is { } loadNode ? Load(loadNode) : null;
+        LoadSpec? load = fields.Optional("load") is { } loadNode ? Load(loadNode, target) : null;
         var report = Report(fields.Optional("report"));
         fields.ReportUnknown();
 
@@ -600,14 +600,15 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
         return crashes is null ? null : (int)Math.Min(crashes.Value, int.MaxValue);
     }
 
-    private LoadSpec? Load(YamlNode node)
+    /// <summary>The load runs in the target's working directory; a `build` step may make its program, as the target's.</summary>
+    private LoadSpec? Load(YamlNode node, TargetSpec? target)
     {
         if (Mapping(node, "`load`", "`{ command: [redis-benchmark, -q, -l] }`") is not { } map) return null;
         var fields = new Fields(this, map, "`load`", LoadFields);
         var commandNode = fields.Required("command");
         var command = Command(commandNode, "load.command");
         fields.ReportUnknown();
-        if (command is { Count: > 0 } && ProgramPath(command[0], Directory) is null)
+        if (command is { Count: > 0 } && target is { Build: null } && ProgramPath(command[0], target.WorkingDirectory) is null)
         {
             bag.Report(ScenarioDiagnostics.ProgramNotFound, source, commandNode!.Span, $"`{command[0]}` is not found", "give its path or install it");
         }
