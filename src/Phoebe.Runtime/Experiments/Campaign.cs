@@ -424,10 +424,7 @@ public sealed class Campaign
         if (timeline.Count > 0 || injections > 0) timeline.Add(new InjectionSample(clock.Elapsed, injections));
 
         PhaseResult? post = null;
-        if (crash is null && scenario.Target.Ready.Tcp is { } endpoint && !Accepts(endpoint, Min(HangProbe, scenario.Target.Ready.Timeout)))
-        {
-            crash = $"stopped accepting connections on {endpoint} (a hang)";
-        }
+        crash ??= LostReadiness();
         if (crash is null)
         {
             post = RunChecks(scenario.PostInspection.Duration, Checks(scenario.PostInspection.Checks.Count > 0 ? scenario.PostInspection.Checks : scenario.SteadyState.Checks),
@@ -442,6 +439,31 @@ public sealed class Campaign
         Say($"  → {verdict.ToString().ToLowerInvariant()}: {why} ({injections} injection{(injections == 1 ? "" : "s")})");
         return new ExperimentResult(experiment.Name, names, syscall, errno, model?.Rate, model?.Case.ToString().ToLowerInvariant(), experiment.RandomBaseline,
             injections, calls, window, post, timeline, crash is not null, crash, verdict == Verdict.Corrupted, false, verdict, why);
+    }
+
+    /// <summary>
+    /// After the injection window: null when the target is still ready, else why not (a hang). A TCP address alone
+    /// cannot tell a hung event loop from a live one (the kernel completes the handshake), so the readiness check,
+    /// when the scenario has one, must pass too, within a few seconds.
+    /// </summary>
+    private string? LostReadiness()
+    {
+        var ready = scenario.Target.Ready;
+        var limit = Min(HangProbe, ready.Timeout);
+        if (ready.Tcp is { } endpoint && !Accepts(endpoint, limit)) return $"stopped accepting connections on {endpoint} (a hang)";
+        if (ready.Check is not { } name || !scenario.CompiledChecks.TryGetValue(name, out var check)) return null;
+        var deadline = clock.Elapsed + limit;
+        HealthOutcome outcome;
+        while (!(outcome = runner.RunAsync(check, Cancel).GetAwaiter().GetResult()).Ok)
+        {
+            if (injector!.HasExited) return InjectorProcess.Describe(injector.ExitCode!.Value);
+            if (clock.Elapsed > deadline || Cancel.IsCancellationRequested)
+            {
+                return $"stopped answering its readiness check {name} for {Format(limit)} after injection stopped (a hang: {outcome.Message ?? outcome.Status.ToString()})";
+            }
+            Sleep(TimeSpan.FromMilliseconds(200));
+        }
+        return null;
     }
 
     /// <summary>The verdict (docs/scenarios.md) and its reason.</summary>
