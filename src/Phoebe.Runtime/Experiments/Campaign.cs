@@ -444,7 +444,7 @@ public sealed class Campaign
     /// <summary>
     /// After the injection window: null when the target is still ready, else why not (a hang). A TCP address alone
     /// cannot tell a hung event loop from a live one (the kernel completes the handshake), so the readiness check,
-    /// when the scenario has one, must pass too, within a few seconds.
+    /// when the scenario has one, must answer too, within a few seconds, without timing out.
     /// </summary>
     private string? LostReadiness()
     {
@@ -452,14 +452,15 @@ public sealed class Campaign
         var limit = Min(HangProbe, ready.Timeout);
         if (ready.Tcp is { } endpoint && !Accepts(endpoint, limit)) return $"stopped accepting connections on {endpoint} (a hang)";
         if (ready.Check is not { } name || !scenario.CompiledChecks.TryGetValue(name, out var check)) return null;
+        // Only silence is a hang: a check that answers, even unhealthily, shows a live target (post-inspection judges it).
         var deadline = clock.Elapsed + limit;
         HealthOutcome outcome;
-        while (!(outcome = runner.RunAsync(check, Cancel).GetAwaiter().GetResult()).Ok)
+        while ((outcome = runner.RunAsync(check, Cancel).GetAwaiter().GetResult()).Status is HealthStatus.TimedOut or HealthStatus.NotStarted)
         {
             if (injector!.HasExited) return InjectorProcess.Describe(injector.ExitCode!.Value);
             if (clock.Elapsed > deadline || Cancel.IsCancellationRequested)
             {
-                return $"stopped answering its readiness check {name} for {Format(limit)} after injection stopped (a hang: {outcome.Message ?? outcome.Status.ToString()})";
+                return $"stopped answering its readiness check {name} for {Format(limit)} after injection stopped (a hang: {outcome.Message ?? "no answer"})";
             }
             Sleep(TimeSpan.FromMilliseconds(200));
         }

@@ -20,40 +20,15 @@ internal sealed class ProfileBinder(SourceText text) : YamlBinder(text)
 
     private sealed record ListedSyscall(SyscallCalls Value, YamlNode CallsNode);
 
+    protected override string Kind => "profile";
+
+    protected override string Docs => "docs/profile.md";
+
     public ProfileReadResult Bind()
     {
-        int nul = source.Text.AsSpan(0, Math.Min(source.Text.Length, 8192)).IndexOf('\0');
-        if (nul >= 0)
+        if (ReadRoot(RootFields, Profile.CurrentVersion, ProfileDiagnostics.UnsupportedVersion,
+                "update Phoebe, or write the profile again with this version's `phoebe observe`") is not { } fields)
         {
-            bag.Report(ProfileDiagnostics.InvalidYaml, source, new TextSpan(nul, 1), "this file contains NUL bytes: it is not a YAML profile");
-            return Result(null);
-        }
-        var root = YamlTreeReader.Read(source, bag, "a profile");
-        if (root is null)
-        {
-            if (!bag.HasErrors)
-            {
-                bag.Report(ProfileDiagnostics.MissingField, source, default, "the profile is empty",
-                    "a profile starts with `version: 1`; docs/profile.md describes the format");
-            }
-            return Result(null);
-        }
-        if (root is not YamlMapping map)
-        {
-            bag.Report(ProfileDiagnostics.WrongType, source, root.Span, $"a profile is a mapping of fields (`version`, `target`, ...), not {root.Describe()}",
-                "docs/profile.md describes the format");
-            return Result(null);
-        }
-
-        var fields = new Fields(this, map, "the profile", RootFields, caretOnly: true);
-        var versionNode = fields.Required("version");
-        long? version = Integer(versionNode, "version", min: 0);
-        if (version is not null && version != Profile.CurrentVersion)
-        {
-            // Another version's fields mean other things: checking them against version 1 would only add noise.
-            bag.Report(ProfileDiagnostics.UnsupportedVersion, source, versionNode!.Span,
-                $"this is a version {version} profile; this Phoebe reads version {Profile.CurrentVersion}",
-                version > Profile.CurrentVersion ? "update Phoebe, or write the profile again with this version's `phoebe observe`" : $"write `version: {Profile.CurrentVersion}`");
             return Result(null);
         }
         string? target = Text(fields.Required("target"), "target");

@@ -50,43 +50,16 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
 
     private sealed record NamedRef(string Name, YamlNode Node);
 
+    protected override string Kind => "scenario";
+
+    protected override string Docs => "docs/scenarios.md";
+
     private IReadOnlyList<CompiledHealthCheck> checks = [];
 
     public ScenarioReadResult Bind()
     {
-        int nul = source.Text.AsSpan(0, Math.Min(source.Text.Length, 8192)).IndexOf('\0');
-        if (nul >= 0)
-        {
-            bag.Report(ProfileDiagnostics.InvalidYaml, source, new TextSpan(nul, 1), "this file contains NUL bytes: it is not a YAML scenario");
-            return Result(null);
-        }
-        var root = YamlTreeReader.Read(source, bag, "a scenario");
-        if (root is null)
-        {
-            if (!bag.HasErrors)
-            {
-                bag.Report(ProfileDiagnostics.MissingField, source, default, "the scenario is empty",
-                    "a scenario starts with `version: 1`; docs/scenarios.md describes the format");
-            }
-            return Result(null);
-        }
-        if (root is not YamlMapping map)
-        {
-            bag.Report(ProfileDiagnostics.WrongType, source, root.Span, $"a scenario is a mapping of fields (`version`, `target`, ...), not {root.Describe()}",
-                "docs/scenarios.md describes the format");
-            return Result(null);
-        }
-
-        var fields = new Fields(this, map, "the scenario", RootFields, caretOnly: true);
-        var versionNode = fields.Required("version");
-        long? version = Integer(versionNode, "version", min: 0);
-        if (version is not null && version != Scenario.CurrentVersion)
-        {
-            bag.Report(ScenarioDiagnostics.UnsupportedVersion, source, versionNode!.Span,
-                $"this is a version {version} scenario; this Phoebe reads version {Scenario.CurrentVersion}",
-                version > Scenario.CurrentVersion ? "update Phoebe" : $"write `version: {Scenario.CurrentVersion}`");
-            return Result(null);
-        }
+        if (ReadRoot(RootFields, Scenario.CurrentVersion, ScenarioDiagnostics.UnsupportedVersion, "update Phoebe") is not { } fields) return Result(null);
+        var map = fields.Map;
         string name = fields.Optional("name") is { } nameNode ? Text(nameNode, "name") ?? "" : System.IO.Path.GetFileNameWithoutExtension(source.Path);
 
         // The .phb files first: the target's readiness check and the experiments refer to their names.

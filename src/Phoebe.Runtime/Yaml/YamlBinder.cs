@@ -17,6 +17,55 @@ internal abstract partial class YamlBinder(SourceText source)
     protected readonly SourceText source = source;
     protected readonly DiagnosticBag bag = new();
 
+    /// <summary>What kind of file this is, for messages: "profile", "scenario".</summary>
+    protected abstract string Kind { get; }
+
+    /// <summary>The page that describes the format: "docs/profile.md".</summary>
+    protected abstract string Docs { get; }
+
+    /// <summary>
+    /// Reads the document's root mapping and checks its <c>version</c> field against <paramref name="currentVersion"/>.
+    /// Returns the root's fields, or null after reporting why there is nothing more to read: NUL bytes, invalid
+    /// YAML, an empty file, a root that is not a mapping, or another version (whose fields mean other things:
+    /// checking them against this one would only add noise).
+    /// </summary>
+    protected Fields? ReadRoot(string[] rootFields, int currentVersion, DiagnosticDescriptor unsupportedVersion, string newerHint)
+    {
+        int nul = source.Text.AsSpan(0, Math.Min(source.Text.Length, 8192)).IndexOf('\0');
+        if (nul >= 0)
+        {
+            bag.Report(ProfileDiagnostics.InvalidYaml, source, new TextSpan(nul, 1), $"this file contains NUL bytes: it is not a YAML {Kind}");
+            return null;
+        }
+        var root = YamlTreeReader.Read(source, bag, $"a {Kind}");
+        if (root is null)
+        {
+            if (!bag.HasErrors)
+            {
+                bag.Report(ProfileDiagnostics.MissingField, source, default, $"the {Kind} is empty",
+                    $"a {Kind} starts with `version: {currentVersion}`; {Docs} describes the format");
+            }
+            return null;
+        }
+        if (root is not YamlMapping map)
+        {
+            bag.Report(ProfileDiagnostics.WrongType, source, root.Span, $"a {Kind} is a mapping of fields (`version`, `target`, ...), not {root.Describe()}",
+                $"{Docs} describes the format");
+            return null;
+        }
+        var fields = new Fields(this, map, $"the {Kind}", rootFields, caretOnly: true);
+        var versionNode = fields.Required("version");
+        long? version = Integer(versionNode, "version", min: 0);
+        if (version is not null && version != currentVersion)
+        {
+            bag.Report(unsupportedVersion, source, versionNode!.Span,
+                $"this is a version {version} {Kind}; this Phoebe reads version {currentVersion}",
+                version > currentVersion ? newerHint : $"write `version: {currentVersion}`");
+            return null;
+        }
+        return fields;
+    }
+
     /// <summary>The diagnostics so far, in reading order: by position, with "too many errors" last.</summary>
     protected IReadOnlyList<Diagnostic> OrderedDiagnostics() =>
         // Checks run field by field; users read top to bottom.
@@ -174,6 +223,9 @@ internal abstract partial class YamlBinder(SourceText source)
     /// <summary>The fields of one mapping: required and optional lookups, then the unknown ones.</summary>
     protected sealed class Fields(YamlBinder binder, YamlMapping map, string where, string[] allowed, bool caretOnly = false)
     {
+        /// <summary>The mapping read.</summary>
+        public YamlMapping Map => map;
+
         private readonly HashSet<string> asked = new(StringComparer.Ordinal);
 
         public YamlNode? Required(string name)

@@ -2,6 +2,7 @@ using Phoebe.Runtime.Interop;
 using Phoebe.Runtime.Profiles;
 using Phoebe.Runtime.Tests.Run;
 using PhoebeProcess = Phoebe.Runtime.Tests.Run.PhoebeCli;
+using static Phoebe.Runtime.Tests.Monitoring.ObserveProcesses;
 
 namespace Phoebe.Runtime.Tests.Monitoring;
 
@@ -12,25 +13,11 @@ namespace Phoebe.Runtime.Tests.Monitoring;
 public sealed class ObserveStopTests : IDisposable
 {
     private const int SIGINT = 2, SIGUSR1 = 10, SIGTERM = 15;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = ObserveProcesses.Timeout;
 
     private readonly ScratchDirectory dir = new();
 
     public void Dispose() => dir.Dispose();
-
-    private static void WaitFor(Func<bool> condition, RunningProcess phoebe, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.False(phoebe.HasExited && !condition(), $"phoebe exited before {what}:\n{phoebe.StderrSoFar}");
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}:\n{phoebe.StderrSoFar}");
-            Thread.Sleep(10);
-        }
-    }
-
-    private static int ReadyPid(RunningProcess target) =>
-        int.Parse(target.WaitForStdoutLine(l => l.StartsWith("ready ", StringComparison.Ordinal), Timeout)["ready ".Length..]);
 
     /// <summary>The process's state letter from /proc/PID/status, '-' when there is no such process.</summary>
     private static char State(int pid)

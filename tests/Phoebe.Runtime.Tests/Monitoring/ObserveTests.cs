@@ -3,6 +3,7 @@ using Phoebe.Runtime.Monitoring;
 using Phoebe.Runtime.Profiles;
 using Phoebe.Runtime.Tests.Run;
 using PhoebeProcess = Phoebe.Runtime.Tests.Run.PhoebeCli;
+using static Phoebe.Runtime.Tests.Monitoring.ObserveProcesses;
 
 namespace Phoebe.Runtime.Tests.Monitoring;
 
@@ -13,18 +14,7 @@ namespace Phoebe.Runtime.Tests.Monitoring;
 public sealed class ObserveTests
 {
     private const int SIGUSR1 = 10;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
-    private static void WaitFor(Func<bool> condition, RunningProcess phoebe, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.False(phoebe.HasExited && !condition(), $"phoebe exited before {what}:\n{phoebe.StderrSoFar}");
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}:\n{phoebe.StderrSoFar}");
-            Thread.Sleep(10);
-        }
-    }
+    private static readonly TimeSpan Timeout = ObserveProcesses.Timeout;
 
     [SkippableFact]
     public void Observes_a_command_with_exact_counts_and_the_profile_synthesizes()

@@ -2,6 +2,7 @@ using Phoebe.Runtime.Interop;
 using Phoebe.Runtime.Profiles;
 using Phoebe.Runtime.Tests.Run;
 using PhoebeProcess = Phoebe.Runtime.Tests.Run.PhoebeCli;
+using static Phoebe.Runtime.Tests.Monitoring.ObserveProcesses;
 
 namespace Phoebe.Runtime.Tests.Monitoring;
 
@@ -14,38 +15,11 @@ public sealed class PtraceObserveTests : IDisposable
 {
     private const int SIGINT = 2, SIGUSR1 = 10, SIGTERM = 15;
     private const int ClockNanosleep = 230; // x86_64, like the tracer
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = ObserveProcesses.Timeout;
 
     private readonly ScratchDirectory dir = new();
 
     public void Dispose() => dir.Dispose();
-
-    private static void WaitFor(Func<bool> condition, RunningProcess phoebe, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            Assert.False(phoebe.HasExited && !condition(), $"phoebe exited before {what}:\n{phoebe.StderrSoFar}");
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}:\n{phoebe.StderrSoFar}");
-            Thread.Sleep(10);
-        }
-    }
-
-    private static int ReadyPid(RunningProcess process) =>
-        int.Parse(process.WaitForStdoutLine(l => l.StartsWith("ready ", StringComparison.Ordinal), Timeout)["ready ".Length..]);
-
-    /// <summary>A field of /proc/PID/status, or null when there is no such process.</summary>
-    private static string? Status(int pid, string field)
-    {
-        try
-        {
-            return File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?[field.Length..].Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 
     /// <summary>The syscall <paramref name="pid"/> is in (/proc/PID/syscall), or null.</summary>
     private static int? BlockedIn(int pid)

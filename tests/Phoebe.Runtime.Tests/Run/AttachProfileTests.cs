@@ -9,27 +9,12 @@ namespace Phoebe.Runtime.Tests.Run;
 /// </summary>
 public sealed class AttachProfileTests : IDisposable
 {
-    private const string Profile = """
-        version: 1
-        target: spin
-        interval: 1s
-        intervals: 10
-        syscalls:
-          - name: faccessat
-            calls: 1000
-        errors:
-          - syscall: faccessat
-            errno: ENOENT
-            count: 200
-            rate: { min: 0.1, mean: 0.15, max: 0.2, var: 0.001 }
-        """;
-
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
     private readonly ScratchDirectory dir = new();
 
     public void Dispose() => dir.Dispose();
 
-    private string WriteProfile() => dir.Write("profile.yaml", Profile + "\n");
+    private string WriteProfile() => dir.Write("profile.yaml", RateTests.Profile + "\n");
 
     [SkippableFact]
     public void Feedback_loop_holds_the_rate_of_an_attached_process()

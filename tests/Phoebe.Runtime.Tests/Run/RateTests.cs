@@ -8,7 +8,8 @@ namespace Phoebe.Runtime.Tests.Run;
 /// </summary>
 public sealed class RateTests : IDisposable
 {
-    private const string Profile = """
+    /// <summary>A profile of spin's faccessat with observed.max = 0.2 for ENOENT (AttachProfileTests reads it too).</summary>
+    internal const string Profile = """
         version: 1
         target: spin
         interval: 1s
