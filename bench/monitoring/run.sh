@@ -109,7 +109,10 @@ start_monitor() {
 stop_monitor() {
   local rc=0
   case "$1" in
-    phoebe) kill -0 "$MON" 2>/dev/null && kill -TERM "$MON" 2>/dev/null ;;
+    # Its target has exited: give it 5 s to notice and write the profile, so that SIGTERM
+    # cannot land while it is already shutting down (after its handler is gone).
+    phoebe) for _ in $(seq 100); do kill -0 "$MON" 2>/dev/null || break; sleep 0.05; done
+            kill -0 "$MON" 2>/dev/null && kill -TERM "$MON" 2>/dev/null ;;
     *) kill -INT "$MON" 2>/dev/null || fail "$1 had exited before the end of the run" ;;
   esac
   wait "$MON" || rc=$?
