@@ -385,13 +385,14 @@ public sealed class Campaign
         string errno = model?.Errno ?? string.Join(", ", experiment.Rules.Select(r => r.Errno).OfType<string>().Distinct());
         Say($"experiment {number}/{experiments.Count} {experiment.Name}: {string.Join(", ", names)} for {Format(experiment.Duration)}");
         var timeline = new List<InjectionSample>();
-        long before = Injected(names), calls0 = Calls(names), logged0 = injector!.LoggedInjections(names);
+        var before = Counters(names).ToDictionary(r => r.Name, r => r.Injected, StringComparer.Ordinal);
+        long calls0 = Calls(names), logged0 = injector!.LoggedInjections(names);
         string? crash = null;
         PhaseResult window;
         try
         {
             injector!.Enable(names);
-            stats.Begin(clock.Elapsed);
+            stats.Begin();
             var lastReport = clock.Elapsed;
             window = RunChecks(experiment.Duration, Checks(scenario.SteadyState.Checks), () =>
             {
@@ -400,8 +401,9 @@ public sealed class Campaign
                     crash = InjectorProcess.Describe(injector.ExitCode!.Value);
                     return true;
                 }
-                long injected = Injected(names) - before;
-                stats.Set(injected);
+                var byRule = Counters(names).ToDictionary(r => r.Name, r => r.Injected - before.GetValueOrDefault(r.Name), StringComparer.Ordinal);
+                long injected = byRule.Values.Sum();
+                stats.Set(byRule);
                 timeline.Add(new InjectionSample(clock.Elapsed, injected));
                 if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(2))
                 {
@@ -418,7 +420,7 @@ public sealed class Campaign
             window = new PhaseResult(clock.Elapsed, clock.Elapsed, []);
         }
         long injections = crash is null
-            ? Math.Max(0, Injected(names) - before)
+            ? Math.Max(0, Injected(names) - before.Values.Sum())
             : Math.Max(timeline.LastOrDefault()?.Injections ?? 0, injector!.LoggedInjections(names) - logged0); // the socket is gone with the target
         long calls = Math.Max(0, Calls(names) - calls0);
         if (timeline.Count > 0 || injections > 0) timeline.Add(new InjectionSample(clock.Elapsed, injections));
@@ -575,25 +577,25 @@ public sealed class Campaign
 
     private static string Format(TimeSpan t) => t == TimeSpan.Zero ? "0s" : Lang.Semantics.Value.FormatDuration(t.Ticks * 100);
 
-    /// <summary>The numbers a health check reads as <c>Stats</c>: time and injections of the current experiment.</summary>
+    /// <summary>The numbers a health check reads as <c>Stats</c>: time and injections of the current experiment, per rule.</summary>
     private sealed class LiveStats : IHealthStats
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private long injections;
+        private volatile IReadOnlyDictionary<string, long> byRule = new Dictionary<string, long>();
 
         public TimeSpan Elapsed => clock.Elapsed;
 
-        public long Injections => Interlocked.Read(ref injections);
+        public long Injections => byRule.Values.Sum();
 
-        public long InjectionsOf(string rule) => Injections;
+        public long InjectionsOf(string rule) => byRule.GetValueOrDefault(rule);
 
-        public void Begin(TimeSpan _)
+        public void Begin()
         {
             clock.Restart();
-            Interlocked.Exchange(ref injections, 0);
+            byRule = new Dictionary<string, long>();
         }
 
-        public void Set(long value) => Interlocked.Exchange(ref injections, value);
+        public void Set(IReadOnlyDictionary<string, long> injected) => byRule = injected;
     }
 
     /// <summary>The scenario's workload: started once the target is ready, restarted when it exits, killed at the end.</summary>

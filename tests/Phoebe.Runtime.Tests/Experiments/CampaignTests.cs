@@ -112,4 +112,69 @@ public sealed class CampaignTests : IDisposable
         Assert.DoesNotContain(Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
             .Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } }), c => c == "sleep\0300\0");
     }
+
+    [SkippableFact]
+    public void Ctrl_c_stops_the_campaign_writes_the_reports_and_leaves_nothing_running()
+    {
+        dir.Write("health.phb", "HEALTH ok EVERY 200ms { return Target.Alive; }\n");
+        dir.Write("rules.phb", "RULE r ON getpid DO return EPERM\n");
+        // A target no other test runs (sleep with an odd duration), ready at once; a long steady state to interrupt.
+        dir.Write("scenario.yaml", """
+            version: 1
+            target: { command: [sleep, "317"] }
+            rules: rules.phb
+            health: health.phb
+            steady-state: { duration: 60s }
+            experiments: [{ name: never_run, rules: [r] }]
+            """);
+        using var phoebe = PhoebeCli.Start(["experiment", "scenario.yaml", "--out", "out"], workingDirectory: dir.Path);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!phoebe.StderrSoFar.Contains("ready (pid", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !phoebe.HasExited, phoebe.StderrSoFar);
+            Thread.Sleep(20);
+        }
+        Thread.Sleep(500); // some checks of the steady state
+        Assert.Equal(0, Interop.LibC.Kill(phoebe.Id, 2));
+        var r = phoebe.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.True(r.ExitCode == 130, r.ToString());
+        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("out/report.json")));
+        Assert.True(report.RootElement.GetProperty("interrupted").GetBoolean());
+        Assert.True(report.RootElement.GetProperty("steadyState").GetProperty("checks")[0].GetProperty("runs").GetInt32() > 0);
+        var skipped = Assert.Single(report.RootElement.GetProperty("skipped").EnumerateArray());
+        Assert.Equal("never_run", skipped.GetProperty("name").GetString());
+        Assert.True(File.Exists(dir.File("out/report.md")) && File.Exists(dir.File("out/report.html")));
+        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "cmdline")).Where(File.Exists)
+            .Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } }), c => c == "sleep\0317\0");
+    }
+
+    [SkippableFact]
+    public void Checks_read_the_live_injection_counts_of_the_current_experiment()
+    {
+        // sleeper calls getpid every 20 ms; the check reports Stats.InjectionsOf("deny") as its value.
+        dir.Write("health.phb", "HEALTH seen EVERY 100ms { return Healthy(Stats.InjectionsOf(\"deny\"), \"injections of deny\"); }\n");
+        dir.Write("rules.phb", "RULE deny ON getpid DO return EPERM\n");
+        dir.Write("scenario.yaml", $$"""
+            version: 1
+            target: { command: [{{TargetBuilder.Path("sleeper")}}, -i, "20", /etc/hostname] }
+            rules: rules.phb
+            health: health.phb
+            steady-state: { duration: 1s }
+            experiments: [{ name: denied, rules: [deny], duration: 2s, cooldown: 0 }]
+            post-inspection: { duration: 500ms }
+            report: { formats: [json], allow: corrupted }
+            """);
+        var r = PhoebeCli.Run(["experiment", "scenario.yaml", "--out", "out"], workingDirectory: dir.Path, timeout: Timeout);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("out/report.json")));
+        static double[] Values(JsonElement phase) =>
+            [.. phase.GetProperty("checks")[0].GetProperty("samples").EnumerateArray().Select(s => s.GetProperty("value").GetDouble())];
+        Assert.All(Values(report.RootElement.GetProperty("steadyState")), v => Assert.Equal(0, v));
+        var experiment = report.RootElement.GetProperty("experiments")[0];
+        var window = Values(experiment.GetProperty("window"));
+        Assert.True(window.Max() > 0, string.Join(", ", window));
+        // The counts only grow during the window, and never past what the experiment injected.
+        Assert.Equal(window.Order(), window);
+        Assert.True(window.Max() <= experiment.GetProperty("injections").GetInt64());
+    }
 }
