@@ -198,6 +198,10 @@ public sealed class Campaign
         log.Pump(process.StandardError);
         try
         {
+            // Observe the target at work, not starting: its start-up calls (terminal ioctls, prctl, config
+            // lookups) happen once and would become models that no experiment can ever inject into.
+            healthTarget.Restarted(process.Id);
+            WaitReady(() => process.HasExited ? InjectorProcess.Describe(process.ExitCode) : null);
             SyscallMonitor monitor;
             try
             {
@@ -209,8 +213,6 @@ public sealed class Campaign
             }
             using (monitor)
             {
-                healthTarget.Restarted(process.Id);
-                WaitReady(() => process.HasExited ? $"exited with {process.ExitCode}" : null);
                 StartLoad();
                 var observation = new Observation(observe.Interval);
                 var end = clock.Elapsed + observe.Duration;
