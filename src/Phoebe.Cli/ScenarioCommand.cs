@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Phoebe.Lang.Diagnostics;
 using Phoebe.Runtime.Scenarios;
+using Phoebe.Runtime.Synthesis;
 
 namespace Phoebe.Cli;
 
@@ -86,7 +87,8 @@ internal static class ScenarioCommand
         }
         if (s.Synthesize)
         {
-            text.AppendLine($"  synthesize  one experiment per model, {D(s.SynthesizedDuration)} each" + (s.RandomBaseline ? ", each with a random-errno baseline" : ""));
+            text.AppendLine($"  synthesize  one experiment per model, {D(s.SynthesizedDuration)} each" + (s.RandomBaseline ? ", each with a random-errno baseline" : "") +
+                $", injecting {s.SynthesisPhase switch { SynthesisPhase.Entry => "at ENTRY", SynthesisPhase.Auto => "at ENTRY where a call moves data or makes a resource, else at EXIT", _ => "at EXIT into successful calls" }}");
         }
         text.AppendLine($"  inspect     {D(s.PostInspection.Duration)} after each experiment");
         text.AppendLine($"  report      {string.Join(", ", s.Report.Formats)}; fails when a verdict is worse than {s.Report.Allow.ToString().ToLowerInvariant()}");

@@ -264,8 +264,9 @@ public sealed class Campaign
             string name = ErrorModelRuleWriter.UniqueName(model, taken);
             text.Append(CultureInfo.InvariantCulture,
                 $"\n# {model.Case.ToString().ToLowerInvariant()} model: observed max {model.Observed.Max:0.######}, var {model.Observed.Var:0.########}\n");
+            var phase = SynthesisPhases.For(model.Syscall, scenario.SynthesisPhase);
             text.Append(CultureInfo.InvariantCulture,
-                $"RULE {name} ON {model.Syscall} EXIT IF retval >= 0 && chance({ErrorModelRuleWriter.FloatLiteral(model.Rate)}) DO return {model.Errno}\n");
+                $"RULE {name} ON {model.Syscall} {SynthesisPhases.Condition(phase, ErrorModelRuleWriter.FloatLiteral(model.Rate))} DO return {model.Errno}\n");
             extra.Add(new ExperimentSpec(name, [], scenario.SynthesizedDuration, scenario.SynthesizedCooldown, model));
             if (!scenario.RandomBaseline) continue;
             // The paper's comparison: a random errno from the syscall's realistic list, at rate 0.5.
@@ -274,7 +275,7 @@ public sealed class Campaign
             var baseline = model with { Errno = errno, Rate = 0.5 };
             string randomName = ErrorModelRuleWriter.UniqueName(baseline with { Syscall = "random_" + model.Syscall }, taken);
             text.Append(CultureInfo.InvariantCulture, $"# random baseline of {name}: {errno} drawn from {model.Syscall}'s documented errors, at rate 0.5\n");
-            text.Append(CultureInfo.InvariantCulture, $"RULE {randomName} ON {model.Syscall} EXIT IF retval >= 0 && chance(0.5) DO return {errno}\n");
+            text.Append(CultureInfo.InvariantCulture, $"RULE {randomName} ON {model.Syscall} {SynthesisPhases.Condition(phase, "0.5")} DO return {errno}\n");
             extra.Add(new ExperimentSpec(randomName, [], scenario.SynthesizedDuration, scenario.SynthesizedCooldown, baseline, RandomBaseline: true));
         }
         string path = Path.Combine(options.OutputDirectory, "synthesized.phb");

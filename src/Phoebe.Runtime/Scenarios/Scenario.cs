@@ -147,6 +147,9 @@ public sealed record Scenario(
     public IReadOnlyDictionary<string, HealthCheckPlan> Checks { get; } =
         Plan.HealthChecks.ToDictionary(h => h.Name, StringComparer.Ordinal);
 
+    /// <summary>When synthesized rules inject (<c>synthesize.phase</c>).</summary>
+    public SynthesisPhase SynthesisPhase { get; init; } = SynthesisPhase.Exit;
+
     /// <summary>The health checks compiled (their C#), by name.</summary>
     public IReadOnlyDictionary<string, CompiledHealthCheck> CompiledChecks { get; init; } = new Dictionary<string, CompiledHealthCheck>();
 }

@@ -31,7 +31,7 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
     private static readonly string[] ExperimentFields = ["name", "rules", "duration", "cooldown"];
     private static readonly string[] DefaultsFields = ["duration", "cooldown"];
     private static readonly string[] SynthesizeFields =
-        ["amplification", "sporadic-threshold", "sporadic-rate", "variance-threshold", "random-baseline", "duration", "cooldown"];
+        ["amplification", "sporadic-threshold", "sporadic-rate", "variance-threshold", "phase", "random-baseline", "duration", "cooldown"];
     private static readonly string[] ObserveFields = ["duration", "interval"];
     private static readonly string[] AbortFields = ["crashes"];
     private static readonly string[] LoadFields = ["command"];
@@ -148,6 +148,7 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
             synthesis.Enabled, synthesis.Parameters, synthesis.RandomBaseline, synthesis.Duration, synthesis.Cooldown, post, crashes, load, report)
         {
             CompiledChecks = checks.ToDictionary(c => c.Name, StringComparer.Ordinal),
+            SynthesisPhase = synthesis.Phase,
         });
     }
 
@@ -510,7 +511,8 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
         return experiments;
     }
 
-    private sealed record SynthesisChoice(bool Enabled, SynthesisParameters Parameters, bool RandomBaseline, TimeSpan Duration, TimeSpan Cooldown);
+    private sealed record SynthesisChoice(bool Enabled, SynthesisParameters Parameters, bool RandomBaseline, TimeSpan Duration, TimeSpan Cooldown,
+        SynthesisPhase Phase = SynthesisPhase.Exit);
 
     private SynthesisChoice? Synthesize(YamlNode? node, TimeSpan defaultDuration, TimeSpan defaultCooldown)
     {
@@ -531,11 +533,13 @@ internal sealed class ScenarioBinder(SourceText text) : YamlBinder(text)
             Parameter("sporadic-rate", defaults.SporadicRate),
             Parameter("variance-threshold", defaults.VarianceThreshold),
             Parameter("amplification", defaults.Amplification));
+        var phase = Choice(fields.Optional("phase"), "synthesize.phase", SynthesisPhase.Exit,
+            ("exit", SynthesisPhase.Exit), ("entry", SynthesisPhase.Entry), ("auto", SynthesisPhase.Auto));
         bool random = fields.Optional("random-baseline") is { } r && Boolean(r, "synthesize.random-baseline") == true;
         TimeSpan duration = fields.Optional("duration") is { } d ? Duration(d, "synthesize.duration") ?? defaultDuration : defaultDuration;
         TimeSpan cooldown = fields.Optional("cooldown") is { } c ? NonNegativeDuration(c, "synthesize.cooldown") ?? defaultCooldown : defaultCooldown;
         fields.ReportUnknown();
-        return new SynthesisChoice(true, parameters, random, duration, cooldown);
+        return phase is null ? null : new SynthesisChoice(true, parameters, random, duration, cooldown, phase.Value);
     }
 
     private double? NonNegative(YamlNode node, string field)

@@ -14,7 +14,8 @@ public static class ErrorModelRuleWriter
     /// Writes <paramref name="models"/> as rules. <paramref name="profileName"/> (a file name, not a
     /// path, so that generated files carry no machine paths) and <paramref name="profile"/> go into the header.
     /// </summary>
-    public static void Write(IReadOnlyList<ErrorModel> models, SynthesisParameters parameters, TextWriter writer, Profile? profile = null, string? profileName = null)
+    public static void Write(IReadOnlyList<ErrorModel> models, SynthesisParameters parameters, TextWriter writer, Profile? profile = null, string? profileName = null,
+        SynthesisPhase phase = SynthesisPhase.Exit)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -26,7 +27,13 @@ public static class ErrorModelRuleWriter
         }
         writer.Write($"# Parameters: sporadic threshold b = {Num(parameters.SporadicThreshold)}, sporadic rate v = {Num(parameters.SporadicRate)}, " +
             $"variance threshold t = {Num(parameters.VarianceThreshold)}, amplification f = {Num(parameters.Amplification)}.\n");
-        writer.Write("# Each rule fails only calls that succeeded naturally (retval >= 0), with probability = the model rate;\n");
+        writer.Write(phase switch
+        {
+            SynthesisPhase.Exit => "# Each rule fails only calls that succeeded naturally (retval >= 0), with probability = the model rate;\n",
+            SynthesisPhase.Entry => "# Each rule fails calls before they run (ENTRY), with probability = the model rate;\n",
+            _ => "# Each rule fails calls with probability = the model rate: before they run (ENTRY) when their success moves data or\n" +
+                 "# makes a resource, else only calls that succeeded naturally (EXIT, retval >= 0);\n",
+        });
         writer.Write("# min and max are the 5th and 95th percentiles of the per-interval error rate.\n");
         if (models.Count == 0) writer.Write("#\n# The profile has no errors: nothing to inject.\n");
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -34,15 +41,17 @@ public static class ErrorModelRuleWriter
         {
             writer.Write('\n');
             writer.Write(Comment(model, parameters));
-            writer.Write($"RULE {UniqueName(model, names)} ON {model.Syscall} EXIT IF retval >= 0 && chance({FloatLiteral(model.Rate)}) DO return {model.Errno}\n");
+            var when = SynthesisPhases.For(model.Syscall, phase);
+            writer.Write($"RULE {UniqueName(model, names)} ON {model.Syscall} {SynthesisPhases.Condition(when, FloatLiteral(model.Rate))} DO return {model.Errno}\n");
         }
     }
 
     /// <summary>The rules as text.</summary>
-    public static string ToPhb(IReadOnlyList<ErrorModel> models, SynthesisParameters parameters, Profile? profile = null, string? profileName = null)
+    public static string ToPhb(IReadOnlyList<ErrorModel> models, SynthesisParameters parameters, Profile? profile = null, string? profileName = null,
+        SynthesisPhase phase = SynthesisPhase.Exit)
     {
         var writer = new StringWriter();
-        Write(models, parameters, writer, profile, profileName);
+        Write(models, parameters, writer, profile, profileName, phase);
         return writer.ToString();
     }
 

@@ -31,6 +31,7 @@ public partial class ScenarioDocsTests
         Assert.Equal(Verdict.Crashed, scenario.Report.Allow);
         Assert.True(scenario.Synthesize && scenario.RandomBaseline);
         Assert.Equal(1.5, scenario.Synthesis.Amplification);
+        Assert.Equal(Phoebe.Runtime.Synthesis.SynthesisPhase.Auto, scenario.SynthesisPhase);
     }
 
     [Fact]

@@ -46,6 +46,25 @@ public sealed class SynthesizeCommandTests : IDisposable
         Assert.DoesNotContain(RepoPaths.Root, stdout);
     }
 
+    [Theory]
+    [InlineData("exit", "EXIT", "EXIT")]
+    [InlineData("entry", "ENTRY", "ENTRY")]
+    [InlineData("auto", "ENTRY", "EXIT")]
+    public void Phase_chooses_when_the_rules_inject(string phase, string readPhase, string futexPhase)
+    {
+        // read moves bytes (failing it at EXIT would drop them); futex does not.
+        var (exit, stdout, stderr) = Cli("synthesize", Example, "--phase", phase);
+        Assert.True(exit == 0, stderr);
+        var plan = PhoebeCompiler.Compile(new SourceText("models.phb", stdout));
+        Assert.Empty(plan.Diagnostics.Select(DiagnosticRenderer.Render));
+        var rules = plan.Plan!.Rules;
+        Phase[] PhasesOf(string syscall) => [.. rules.Where(r => r.Syscalls[0].Name == syscall).Select(r => r.Phase).Distinct()];
+        Assert.Equal([Enum.Parse<Phase>(readPhase, ignoreCase: true)], PhasesOf("read"));
+        Assert.Equal([Enum.Parse<Phase>(futexPhase, ignoreCase: true)], PhasesOf("futex"));
+        // An EXIT rule only fails calls that succeeded; an ENTRY rule fails the call before it runs.
+        Assert.All(rules, r => Assert.Equal(r.Phase == Phase.Exit, stdout.Contains($"ON {r.Syscalls[0].Name} EXIT IF retval >= 0 && chance(", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Output_file_passes_phoebe_check()
     {
