@@ -160,7 +160,7 @@ public sealed class Campaign
         var log = Path.Combine(options.OutputDirectory, "build.log");
         var info = StartInfo(build, scenario.Target.WorkingDirectory);
         using var process = System.Diagnostics.Process.Start(info) ?? throw new ExperimentException($"cannot run {build[0]}");
-        var logFile = new LogFile(log);
+        using var logFile = new LogFile(log);
         logFile.Pump(process.StandardOutput);
         logFile.Pump(process.StandardError);
         process.WaitForExit();
@@ -190,7 +190,7 @@ public sealed class Campaign
     private Profile Observe(ObserveSpec observe)
     {
         Say($"observing {string.Join(' ', scenario.Target.Command)} for {Format(observe.Duration)}");
-        var log = new LogFile(Path.Combine(options.OutputDirectory, "observe.log"));
+        using var log = new LogFile(Path.Combine(options.OutputDirectory, "observe.log"));
         var info = StartInfo(scenario.Target.Command, scenario.Target.WorkingDirectory);
         using var process = System.Diagnostics.Process.Start(info) ?? throw new ExperimentException($"cannot run {scenario.Target.Command[0]}");
         process.StandardInput.Close();
@@ -368,6 +368,7 @@ public sealed class Campaign
     {
         if (scenario.Load is not { } spec || load is not null) return;
         load = new LoadProcess(StartInfo(spec.Command, scenario.Target.WorkingDirectory), Path.Combine(options.OutputDirectory, "load.log"));
+        load.Begin();
         Say($"load: {string.Join(' ', spec.Command)}");
     }
 
@@ -388,8 +389,9 @@ public sealed class Campaign
         string errno = model?.Errno ?? string.Join(", ", experiment.Rules.Select(r => r.Errno).OfType<string>().Distinct());
         Say($"experiment {number}/{experiments.Count} {experiment.Name}: {string.Join(", ", names)} for {Format(experiment.Duration)}");
         var timeline = new List<InjectionSample>();
-        var before = Counters(names).ToDictionary(r => r.Name, r => r.Injected, StringComparer.Ordinal);
-        long calls0 = Calls(names), logged0 = injector!.LoggedInjections(names);
+        var first = Counters(names);
+        var before = first.ToDictionary(r => r.Name, r => r.Injected, StringComparer.Ordinal);
+        long calls0 = first.Sum(r => r.Calls), logged0 = injector!.LoggedInjections(names);
         string? crash = null;
         PhaseResult window;
         try
@@ -422,10 +424,11 @@ public sealed class Campaign
             crash = e.How;
             window = new PhaseResult(clock.Elapsed, clock.Elapsed, []);
         }
+        var last = Counters(names);
         long injections = crash is null
-            ? Math.Max(0, Injected(names) - before.Values.Sum())
+            ? Math.Max(0, last.Sum(r => r.Injected) - before.Values.Sum())
             : Math.Max(timeline.LastOrDefault()?.Injections ?? 0, injector!.LoggedInjections(names) - logged0); // the socket is gone with the target
-        long calls = Math.Max(0, Calls(names) - calls0);
+        long calls = Math.Max(0, last.Sum(r => r.Calls) - calls0);
         if (timeline.Count > 0 || injections > 0) timeline.Add(new InjectionSample(clock.Elapsed, injections));
 
         PhaseResult? post = null;
@@ -496,16 +499,13 @@ public sealed class Campaign
             : (Verdict.Resilient, "every check stayed within the steady state's tolerance");
     }
 
-    private long Injected(IReadOnlyCollection<string> names) => Counters(names).Sum(r => r.Injected);
-
-    private long Calls(IReadOnlyCollection<string> names) => Counters(names).Sum(r => r.Calls);
-
-    private IEnumerable<RuleCounters> Counters(IReadOnlyCollection<string> names)
+    /// <summary>The counters of the rules named <paramref name="names"/>: one round trip to the injector; none once it has gone.</summary>
+    private RuleCounters[] Counters(IReadOnlyCollection<string> names)
     {
         if (injector is null || injector.HasExited) return [];
         try
         {
-            return injector.Stats().Rules.Where(r => names.Contains(r.Name));
+            return [.. injector.Stats().Rules.Where(r => names.Contains(r.Name))];
         }
         catch (TargetGoneException)
         {
@@ -605,7 +605,9 @@ public sealed class Campaign
     private sealed class LoadProcess(ProcessStartInfo info, string logPath) : IDisposable
     {
         private readonly LogFile log = new(logPath);
-        private System.Diagnostics.Process? process = Start(info, new LogFile(logPath));
+        private System.Diagnostics.Process? process;
+
+        public void Begin() => process = Start(info, log);
 
         private static System.Diagnostics.Process? Start(ProcessStartInfo info, LogFile log)
         {
@@ -649,6 +651,7 @@ public sealed class Campaign
             }
             process.Dispose();
             process = null;
+            log.Dispose();
         }
     }
 }

@@ -26,6 +26,7 @@ public sealed class InjectorProcess : IDisposable
     private readonly object gate = new();
     private readonly string socketDirectory;
     private string injectionLog = "";
+    private LogFile? output;
 
     private InjectorProcess(Process process, Socket control, string socketDirectory)
     {
@@ -122,11 +123,11 @@ public sealed class InjectorProcess : IDisposable
                 if (!process.HasExited) Kill(process);
                 process.WaitForExit();
                 Directory.Delete(socketDirectory, true);
-                log.Flush();
+                log.Dispose();
                 throw new ExperimentException($"the target did not start under Phoebe (exit {process.ExitCode}); its output is in {logPath}:\n" + log.Tail(10));
             }
         }
-        var injector = new InjectorProcess(process, socket, socketDirectory) { injectionLog = injections };
+        var injector = new InjectorProcess(process, socket, socketDirectory) { injectionLog = injections, output = log };
         try
         {
             // The control socket listens before the target is launched: wait for its pid.
@@ -261,6 +262,7 @@ public sealed class InjectorProcess : IDisposable
         writer.Dispose();
         control.Dispose();
         process.Dispose();
+        output?.Dispose();
         try
         {
             Directory.Delete(socketDirectory, true);
@@ -282,12 +284,16 @@ public sealed class TargetGoneException(string how) : ExperimentException($"the 
     public string How { get; } = how;
 }
 
-/// <summary>Appends the lines of some streams to a file, as they come; keeps the last lines for error messages.</summary>
-internal sealed class LogFile(string path)
+/// <summary>
+/// Appends the lines of some streams to a file as they come, through one open writer flushed per line (the log
+/// is readable while the process runs and complete if Phoebe dies); keeps the last lines for error messages.
+/// </summary>
+internal sealed class LogFile(string path) : IDisposable
 {
     private readonly object gate = new();
     private readonly Queue<string> tail = new();
     private readonly List<Task> pumps = [];
+    private StreamWriter? writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true, NewLine = "\n" };
 
     public void Pump(StreamReader stream)
     {
@@ -301,16 +307,28 @@ internal sealed class LogFile(string path)
     {
         lock (gate)
         {
-            File.AppendAllText(path, line + "\n");
+            writer?.WriteLine(line);
             tail.Enqueue(line);
             while (tail.Count > 50) tail.Dequeue();
         }
     }
 
+    /// <summary>Waits (2 s at most) until the pumped streams have ended.</summary>
     public void Flush() => Task.WaitAll(pumps.ToArray(), TimeSpan.FromSeconds(2));
 
     public string Tail(int lines)
     {
         lock (gate) return string.Join('\n', tail.Skip(Math.Max(0, tail.Count - lines)));
+    }
+
+    /// <summary>Waits for the pumps, then closes the file; lines that come later are dropped.</summary>
+    public void Dispose()
+    {
+        Flush();
+        lock (gate)
+        {
+            writer?.Dispose();
+            writer = null;
+        }
     }
 }
