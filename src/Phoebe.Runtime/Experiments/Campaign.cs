@@ -186,7 +186,10 @@ public sealed class Campaign
         return info;
     }
 
-    /// <summary>Runs the target without injection under the eBPF monitor (and the load) and returns what it saw as a profile.</summary>
+    /// <summary>
+    /// Runs the target without injection under the eBPF monitor (and the load) and returns what it saw as a
+    /// profile. Where eBPF cannot run, says why in one line and observes with ptrace instead.
+    /// </summary>
     private Profile Observe(ObserveSpec observe)
     {
         Say($"observing {string.Join(' ', scenario.Target.Command)} for {Format(observe.Duration)}");
@@ -202,37 +205,29 @@ public sealed class Campaign
             // lookups) happen once and would become models that no experiment can ever inject into.
             healthTarget.Restarted(process.Id);
             WaitReady(() => process.HasExited ? InjectorProcess.Describe(process.ExitCode) : null);
-            SyscallMonitor monitor;
+            SyscallMonitor? monitor = null;
             try
             {
                 monitor = SyscallMonitor.Start(process.Id);
             }
             catch (MonitorUnavailableException e)
             {
-                throw new ExperimentException($"cannot observe the target: {e.Message}; give the scenario a `profile:` instead of `observe:`");
+                string why = e.Message.Split('\n')[0];
+                Say($"warning: eBPF is unavailable ({why}); observing with ptrace instead, which slows the target while it is observed (`phoebe doctor` tells what this machine can do)");
             }
-            using (monitor)
+            profilePath = Path.Combine(options.OutputDirectory, "profile.yaml");
+            Profile profile;
+            if (monitor is null)
             {
-                StartLoad();
-                var observation = new Observation(observe.Interval);
-                var end = clock.Elapsed + observe.Duration;
-                var next = clock.Elapsed + observe.Interval;
-                while (clock.Elapsed < end && !Cancel.IsCancellationRequested && !process.HasExited)
-                {
-                    Sleep(Min(next, end) - clock.Elapsed);
-                    if (clock.Elapsed >= next || clock.Elapsed >= end)
-                    {
-                        observation.Add(monitor.Collect());
-                        next += observe.Interval;
-                    }
-                }
-                if (process.HasExited) throw new ExperimentException($"the target {InjectorProcess.Describe(process.ExitCode)} while it was observed; see {Path.Combine(options.OutputDirectory, "observe.log")}");
-                var profile = observation.ToProfile(Path.GetFileName(scenario.Target.Command[0]));
-                profilePath = Path.Combine(options.OutputDirectory, "profile.yaml");
-                File.WriteAllText(profilePath, ProfileWriter.ToYaml(profile));
-                Say($"observed {observation.Intervals} intervals: {profile.Syscalls.Count} syscalls, {profile.Errors.Count} kind{(profile.Errors.Count == 1 ? "" : "s")} of error; wrote {profilePath}");
-                return profile;
+                profile = ObserveWithPtrace(observe, process, log, profilePath);
             }
+            else
+            {
+                using (monitor) profile = ObserveWithEbpf(observe, process, monitor);
+                File.WriteAllText(profilePath, ProfileWriter.ToYaml(profile));
+            }
+            Say($"observed {profile.Intervals} intervals: {profile.Syscalls.Count} syscalls, {profile.Errors.Count} kind{(profile.Errors.Count == 1 ? "" : "s")} of error; wrote {profilePath}");
+            return profile;
         }
         finally
         {
@@ -246,6 +241,88 @@ public sealed class Campaign
             log.Flush();
         }
     }
+
+    private Profile ObserveWithEbpf(ObserveSpec observe, System.Diagnostics.Process process, SyscallMonitor monitor)
+    {
+        StartLoad();
+        var observation = new Observation(observe.Interval);
+        var end = clock.Elapsed + observe.Duration;
+        var next = clock.Elapsed + observe.Interval;
+        while (clock.Elapsed < end && !Cancel.IsCancellationRequested && !process.HasExited)
+        {
+            Sleep(Min(next, end) - clock.Elapsed);
+            if (clock.Elapsed >= next || clock.Elapsed >= end)
+            {
+                observation.Add(monitor.Collect());
+                next += observe.Interval;
+            }
+        }
+        ThrowIfExited(process);
+        return observation.ToProfile(Path.GetFileName(scenario.Target.Command[0]));
+    }
+
+    /// <summary>
+    /// <c>phoebe observe --backend ptrace --pid</c> in a process of its own, writing <paramref name="path"/>: a
+    /// tracer in this process would receive the stops of its own child through the runtime's waitpid.
+    /// </summary>
+    private Profile ObserveWithPtrace(ObserveSpec observe, System.Diagnostics.Process target, LogFile log, string path)
+    {
+        var info = new ProcessStartInfo(options.Phoebe[0])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in options.Phoebe.Skip(1)) info.ArgumentList.Add(arg);
+        foreach (var arg in (string[])["observe", "--backend", "ptrace", "-q", "--pid", target.Id.ToString(CultureInfo.InvariantCulture),
+                     "--interval", Milliseconds(observe.Interval), "--duration", Milliseconds(observe.Duration), "-o", path])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var observer = System.Diagnostics.Process.Start(info) ?? throw new ExperimentException("cannot start phoebe observe");
+        observer.StandardInput.Close();
+        log.Pump(observer.StandardOutput);
+        log.Pump(observer.StandardError);
+        try
+        {
+            // The load starts once the tracer holds the target, as it does once the eBPF monitor counts.
+            var attachBy = clock.Elapsed + TimeSpan.FromSeconds(10);
+            // TracerPid is the tracing thread, not its process.
+            while (Interop.ProcFs.Tgid(Interop.ProcFs.StatusField(target.Id, "TracerPid:")) != observer.Id && !observer.HasExited && clock.Elapsed < attachBy) Thread.Sleep(5);
+            if (!observer.HasExited) StartLoad();
+            while (!observer.WaitForExit(100))
+            {
+                if (Cancel.IsCancellationRequested || target.HasExited) Interop.LibC.Kill(observer.Id, SIGINT);
+            }
+            log.Flush();
+            ThrowIfExited(target);
+            if (observer.ExitCode != 0 || !File.Exists(path))
+            {
+                throw new ExperimentException($"cannot observe the target with ptrace either (phoebe observe {InjectorProcess.Describe(observer.ExitCode)}): {log.Tail(3)}; give the scenario a `profile:` instead of `observe:`");
+            }
+        }
+        finally
+        {
+            if (!observer.HasExited)
+            {
+                // Interrupted observing still detaches and writes the profile; do not leave the target traced.
+                Interop.LibC.Kill(observer.Id, SIGINT);
+                if (!observer.WaitForExit(TimeSpan.FromSeconds(30))) observer.Kill();
+            }
+        }
+        var read = ProfileReader.ReadFile(path);
+        return read.Profile ?? throw new ExperimentException($"phoebe observe wrote a profile that cannot be read: {read.Diagnostics.FirstOrDefault()?.Message}");
+    }
+
+    private void ThrowIfExited(System.Diagnostics.Process process)
+    {
+        if (process.HasExited) throw new ExperimentException($"the target {InjectorProcess.Describe(process.ExitCode)} while it was observed; see {Path.Combine(options.OutputDirectory, "observe.log")}");
+    }
+
+    private const int SIGINT = 2;
+
+    private static string Milliseconds(TimeSpan t) => $"{Math.Max(1, (long)t.TotalMilliseconds)}ms";
 
     /// <summary>The written experiments, then one per synthesized model (and its random baseline); writes the synthesized rules.</summary>
     private void PlanExperiments(Profile? profile)

@@ -14,6 +14,26 @@ internal static unsafe partial class LibBpf
 {
     internal const string Name = "libbpf.so.1";
 
+    /// <summary>
+    /// Whether libbpf.so.1 can be loaded, and if not, the loader's reason. Ask before any other member:
+    /// a missing library surfaces from the first call into it, wherever that is.
+    /// </summary>
+    public static bool IsAvailable(out string? why)
+    {
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load(Name, typeof(LibBpf).Assembly, null));
+            why = null;
+            return true;
+        }
+        catch (DllNotFoundException e)
+        {
+            // The loader lists every path it tried; the system one is the line that says something.
+            why = e.Message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith('/') && !l.EndsWith("No such file or directory", StringComparison.Ordinal)) ?? "not installed";
+            return false;
+        }
+    }
+
     [LibraryImport(Name, EntryPoint = "bpf_object__open_file", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr ObjectOpenFileNative(string path, IntPtr opts);
 

@@ -118,15 +118,15 @@ public sealed class SyscallMonitor : ISyscallSource
 
     private static SyscallMonitor Load(string objectPath)
     {
-        if (File.Exists(objectPath) && File.ReadAllBytes(objectPath) is var head && !(head.Length >= 4 && head[0] == 0x7F && head[1] == (byte)'E' && head[2] == (byte)'L' && head[3] == (byte)'F'))
-        {
-            throw new MonitorUnavailableException(MonitorUnavailableReason.ObjectMissing,
-                "the eBPF monitor was not built on this machine: install clang and libbpf-dev (apt-get install clang libbpf-dev), then rebuild Phoebe");
-        }
         if (!File.Exists(objectPath))
         {
             throw new MonitorUnavailableException(MonitorUnavailableReason.ObjectMissing,
-                $"the eBPF monitor {objectPath} is missing: Phoebe was built without it (building needs clang and libbpf-dev)");
+                $"the eBPF monitor {objectPath} is missing: Phoebe's installation is incomplete (it ships native/{ObjectFileName}); reinstall or rebuild Phoebe");
+        }
+        if (!LibBpf.IsAvailable(out string? why))
+        {
+            throw new MonitorUnavailableException(MonitorUnavailableReason.LibraryMissing,
+                $"the eBPF monitor needs libbpf (libbpf.so.1: {why}): install libbpf1 (apt-get install libbpf1; Debian's iproute2 brings it)");
         }
         string tracefs = TraceFs.EnsureMounted();
         int childPidOffset = TraceFs.FieldOffset(tracefs, "sched", "sched_process_fork", "child_pid")
@@ -139,15 +139,7 @@ public sealed class SyscallMonitor : ISyscallSource
         {
             using var messages = LibBpf.CaptureMessages();
             int errno;
-            try
-            {
-                obj = LibBpf.ObjectOpenFile(objectPath, out errno);
-            }
-            catch (DllNotFoundException e)
-            {
-                throw new MonitorUnavailableException(MonitorUnavailableReason.LibraryMissing,
-                    "the eBPF monitor needs libbpf (libbpf.so.1): install libbpf1 (apt-get install libbpf1)", e);
-            }
+            obj = LibBpf.ObjectOpenFile(objectPath, out errno);
             if (obj.IsInvalid) throw Failure(errno, $"cannot open {objectPath}", messages.Text);
 
             int rc = LibBpf.ObjectLoad(obj);
