@@ -4,10 +4,10 @@
 #
 #   tools/test.sh
 #
-# Steps: install tools -> generated parser is up to date -> data tables are
-# reproducible from the system's headers, man pages and strace's source ->
-# unit, golden, CLI and fuzz tests -> the shipped .phb files check and are
-# formatted.
+# Steps: install tools -> generated parser and shipped eBPF object are up to
+# date -> data tables are reproducible from the system's headers, man pages and
+# strace's source -> unit, golden, CLI and fuzz tests -> the shipped .phb files
+# check and are formatted -> the CLI packs and installs as a .NET tool.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,7 +27,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v strace >/dev/null 2>&1 || missing+=(strace)            # the differential tests' reference
-command -v clang >/dev/null 2>&1 || missing+=(clang)              # builds the eBPF monitor (native/phoebe-monitor.bpf.c)
+command -v clang >/dev/null 2>&1 || missing+=(clang)              # rebuilds the shipped eBPF monitor to check it (tools/build-bpf.sh --check)
+command -v llvm-strip >/dev/null 2>&1 || missing+=(llvm)         # strips its DWARF, keeping BTF
 [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)   # its headers; brings libbpf1, which loads it
 [ -f "/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libc.a" ] || missing+=(libc6-dev)  # static test targets
 [ -f /usr/include/asm-generic/unistd.h ] || missing+=(linux-libc-dev)
@@ -45,6 +46,9 @@ echo "dotnet $(dotnet --version), node $(node --version), python $(python3 --ver
 
 step "generated parser matches grammar/Phoebe.g4"
 tools/gen-parser.sh --check
+
+step "shipped eBPF monitor is what its source compiles to"
+tools/build-bpf.sh --check
 
 step "inlined chart library matches its pinned npm package"
 tools/fetch-chart-lib.sh --check

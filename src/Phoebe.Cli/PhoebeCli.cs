@@ -28,6 +28,7 @@ public static class PhoebeCli
         root.Subcommands.Add(SynthesizeCommand.Create(stdout, stderr));
         root.Subcommands.Add(ScenarioCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
+        root.Subcommands.Add(DoctorCommand.Create(stdout, stderr));
 
         // Everything after `--` is the target command of `run` or `observe`, never Phoebe's options.
         string[] target = [];

@@ -694,9 +694,12 @@ public sealed class PtraceSession
         }
     }
 
+    /// <summary>Where the native launcher that starts every target is expected: next to the assemblies.</summary>
+    public static string LauncherPath => Path.Combine(AppContext.BaseDirectory, LauncherName);
+
     private static string FindLauncher()
     {
-        string path = Path.Combine(AppContext.BaseDirectory, LauncherName);
+        string path = LauncherPath;
         if (!File.Exists(path)) throw new InjectionException($"the launcher is missing: {path} (rebuild Phoebe)");
         var mode = File.GetUnixFileMode(path);
         // NuGet packages drop the executable bit.

@@ -18,6 +18,10 @@ internal static partial class LibC
     [LibraryImport(Name, EntryPoint = "waitpid", SetLastError = true)]
     public static partial int WaitPid(int pid, out int status, int options);
 
+    /// <summary>The effective user id (a real system call every time: glibc does not cache it).</summary>
+    [LibraryImport(Name, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
     [LibraryImport(Name, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 

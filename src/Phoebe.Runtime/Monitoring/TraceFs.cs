@@ -16,8 +16,7 @@ internal static partial class TraceFs
     /// <exception cref="MonitorUnavailableException">tracefs is not mounted and cannot be.</exception>
     public static string EnsureMounted()
     {
-        if (IsMounted(Standard)) return Standard;
-        if (IsMounted(UnderDebugFs)) return UnderDebugFs;
+        if (MountedAt() is { } mounted) return mounted;
         if (!Directory.Exists(Standard))
         {
             throw new MonitorUnavailableException(MonitorUnavailableReason.Kernel,
@@ -34,7 +33,7 @@ internal static partial class TraceFs
             throw new MonitorUnavailableException(MonitorUnavailableReason.Kernel,
                 $"cannot mount tracefs at {Standard}: {LibC.StrError(errno)}");
         }
-        if (!IsMounted(Standard))
+        if (!File.Exists(Path.Combine(Standard, "available_events")))
         {
             throw new MonitorUnavailableException(MonitorUnavailableReason.Kernel, $"tracefs mounted at {Standard} has no events");
         }
@@ -65,7 +64,22 @@ internal static partial class TraceFs
         return null;
     }
 
-    private static bool IsMounted(string dir) => File.Exists(Path.Combine(dir, "available_events"));
+    /// <summary>Where tracefs is mounted, or null when it is not (nothing is mounted here).</summary>
+    public static string? MountedAt() => IsMounted(Standard) ? Standard : IsMounted(UnderDebugFs) ? UnderDebugFs : null;
+
+    // From the mount table, not by looking inside: tracefs is readable by root only.
+    private static bool IsMounted(string dir)
+    {
+        try
+        {
+            // "tracefs /sys/kernel/tracing tracefs rw,nosuid,nodev,noexec,relatime 0 0"
+            return File.ReadLines("/proc/self/mounts").Any(line => line.Split(' ') is [_, var at, "tracefs", ..] && at == dir);
+        }
+        catch (IOException)
+        {
+            return File.Exists(Path.Combine(dir, "available_events"));
+        }
+    }
 
     [LibraryImport(LibC.Name, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Mount(string source, string target, string fileSystemType, ulong flags, IntPtr data);
