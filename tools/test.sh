@@ -76,14 +76,32 @@ set +e
 ./phoebe scenario validate -q examples/*/scenario.yaml || status=1
 set -e
 
-step "the CLI packs as a .NET tool"
-if dotnet pack src/Phoebe.Cli/Phoebe.Cli.csproj -c Release --nologo -v q -o "$work/pack" >"$work/pack.log" 2>&1 \
-   && ls "$work"/pack/Phoebe.Cli.*.nupkg >/dev/null 2>&1; then
+step "the CLI packs as a .NET tool, installs, and works outside the repository"
+# The launcher, the BPF object and the stdlib travel inside the package.
+tool_works() {
+  dotnet pack src/Phoebe.Cli/Phoebe.Cli.csproj -c Release --nologo -v q -o "$work/pack" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; return 1; }
   echo "packed $(basename "$work"/pack/Phoebe.Cli.*.nupkg)"
-else
-  cat "$work/pack.log"
-  status=1
-fi
+  dotnet tool install --tool-path "$work/tool" --add-source "$work/pack" Phoebe.Cli >"$work/install.log" 2>&1 || { cat "$work/install.log"; return 1; }
+  mkdir -p "$work/elsewhere"
+  (
+    cd "$work/elsewhere"
+    printf 'import "disk-full"\nRULE no_hostname ON openat IF path == "/etc/hostname" DO return EACCES\n' >rules.phb
+    "$work/tool/phoebe" check rules.phb >check.out 2>&1 || { echo "installed phoebe check failed:"; cat check.out; exit 1; }
+    set +e
+    "$work/tool/phoebe" run -q -e 'RULE r ON openat IF path == "/etc/hostname" DO return EACCES' -- cat /etc/hostname >run.out 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" -ne 1 ] || ! grep -q 'Permission denied' run.out; then echo "installed phoebe run did not inject (exit $rc):"; cat run.out; exit 1; fi
+    if [ "$(id -u)" -eq 0 ]; then
+      # eBPF, from the object inside the package.
+      "$work/tool/phoebe" observe -q --duration 1s -o profile.yaml -- true 2>observe.err \
+        || { echo "installed phoebe observe failed:"; cat observe.err; exit 1; }
+      grep -q '^target: "true"' profile.yaml || { echo "installed phoebe observe wrote no profile"; exit 1; }
+    fi
+    echo "installed tool: check, run and observe work from $(pwd | sed "s|$work|\$work|")"
+  )
+}
+tool_works || status=1
 
 # One summary line per test assembly: add them up.
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)!' "$work/test.log" | awk '
