@@ -39,7 +39,16 @@ internal static class CheckCommand
                 continue;
             }
             // The language's passes, then the C# of HEALTH blocks (Roslyn loads only for files that have some).
-            var result = HealthPass.Run(PhoebeCompiler.CompileFile(path)).Result;
+            CompilationResult result;
+            try
+            {
+                result = HealthPass.Run(PhoebeCompiler.CompileFile(path)).Result;
+            }
+            catch (ManagedRuntimeRequiredException)
+            {
+                // Nothing printed yet: the managed build checks every file again, the C# included.
+                return ManagedHandOff.Exec(stderr);
+            }
             results.Add((path, result, result.Root is null ? result.Diagnostics.FirstOrDefault()?.Message : null));
         }
 

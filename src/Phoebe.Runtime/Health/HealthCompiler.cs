@@ -103,9 +103,12 @@ public sealed class HealthCompiler
     /// without it (or when it does not contain the body where the plan says),
     /// diagnostics carry the position in their message instead.
     /// </summary>
+    /// <exception cref="ManagedRuntimeRequiredException">This is a Native AOT build: nothing compiled at run time can run.</exception>
     public HealthCompilation Compile(HealthCheckPlan check, SourceText? source)
     {
         ArgumentNullException.ThrowIfNull(check);
+        // A constant in a Native AOT build: the compiler then drops everything below, and Roslyn with it.
+        if (!RuntimeFeature.IsDynamicCodeSupported) throw new ManagedRuntimeRequiredException();
         var clock = Stopwatch.StartNew();
         string key = CacheKey(check.Body);
         var entry = memory.GetOrAdd(key, k => new Lazy<CompiledBody>(() => Load(k, check.Body)));
