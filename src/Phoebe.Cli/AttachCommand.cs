@@ -96,6 +96,7 @@ internal static class AttachCommand
             catch (InjectionException e)
             {
                 stderr.WriteLine($"phoebe: {e.Message}");
+                if (e.MissingCapability) stderr.WriteLine(DoctorCommand.Hint);
                 return RunCommand.PhoebeFailed;
             }
         }

@@ -45,7 +45,7 @@ internal static class DoctorCommand
             text.Append(c.Name.PadRight(nameWidth)).Append("  ").Append(c.Status.PadRight(statusWidth)).Append("  ").Append(c.Detail).Append('\n');
             if (c.Available) continue;
             string indent = new(' ', nameWidth + statusWidth + 4);
-            text.Append(indent).Append("without it: ").Append(c.Gives).Append('\n');
+            text.Append(indent).Append("used for: ").Append(c.Gives).Append('\n');
             if (c.Fix is { } fix) text.Append(indent).Append("fix: ").Append(fix).Append('\n');
         }
         text.Append('\n');

@@ -234,11 +234,13 @@ internal static class ObserveCommand
         {
             stderr.WriteLine($"phoebe: cannot observe: {e.Message}");
             stderr.WriteLine("hint: use --backend ptrace to observe with ptrace instead (slower)");
+            stderr.WriteLine(DoctorCommand.Hint);
             return RunCommand.PhoebeFailed;
         }
         catch (InjectionException e)
         {
             stderr.WriteLine($"phoebe: cannot observe: {e.Message}");
+            if (e.MissingCapability) stderr.WriteLine(DoctorCommand.Hint);
             return RunCommand.PhoebeFailed;
         }
         catch (ArgumentException e)

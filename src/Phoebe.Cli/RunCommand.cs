@@ -141,6 +141,7 @@ internal static class RunCommand
         catch (InjectionException e)
         {
             stderr.WriteLine($"phoebe: {e.Message}");
+            if (e.MissingCapability) stderr.WriteLine(DoctorCommand.Hint);
             return PhoebeFailed;
         }
         metrics?.Stop();

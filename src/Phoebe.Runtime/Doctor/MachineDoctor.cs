@@ -60,6 +60,21 @@ public static class MachineDoctor
         Add("libbpf.so.1", Libbpf);
         Add("tracefs", TraceFsCheck);
         Add("eBPF tracepoints", Tracepoints);
+        Add("kernel BTF", _ => Kernel(_, KernelBpfProbes.KernelBtf(),
+            "CO-RE and task storage for cheaper observation; the BTF ids that fentry and BPF LSM programs attach to",
+            "a kernel built with CONFIG_DEBUG_INFO_BTF (Debian 11 and later, Ubuntu 20.10 and later)"));
+        Add("BPF LSM", _ => Kernel(_, KernelBpfProbes.BpfLsm(),
+            "in-kernel injection by BPF LSM programs, with no stop (planned)",
+            "a kernel with CONFIG_BPF_LSM and `bpf` in its active LSMs (Debian's stock kernel; elsewhere boot with lsm=...,bpf)"));
+        Add("fentry/fexit", _ => Kernel(_, KernelBpfProbes.Fentry(),
+            "observation of chosen syscalls only, at no cost to the others (planned)",
+            "a kernel with ftrace (CONFIG_FUNCTION_TRACER) that lets BPF attach to functions"));
+        Add("kprobes", _ => Kernel(_, KernelBpfProbes.Kprobes(),
+            "nothing in Phoebe today (KTH Phoebe's injector attached kprobes)",
+            "a kernel with CONFIG_KPROBES"));
+        Add("bpf_override_return", _ => Kernel(_, KernelBpfProbes.KprobeOverride(),
+            "nothing in Phoebe, which does not need it (KTH Phoebe's and Chaos Mesh's injection method)",
+            null));
         Add("C compiler (cc)", CCompiler);
         Add("Roslyn (HEALTH checks)", Roslyn);
         return checks;
@@ -219,6 +234,9 @@ public static class MachineDoctor
             return new MachineCheck(name, false, e.Message.Split('\n')[0], gives, fix, false, TimeSpan.Zero);
         }
     }
+
+    private static MachineCheck Kernel(string name, ProbeResult probe, string gives, string? fix) =>
+        new(name, probe.Available, probe.Detail, gives, probe.Available ? null : fix, false, TimeSpan.Zero);
 
     private static MachineCheck CCompiler(string name)
     {

@@ -9,7 +9,13 @@ namespace Phoebe.Runtime.Injection;
 public sealed record LaunchSpec(string Program, IReadOnlyList<string> Arguments);
 
 /// <summary>A user-facing failure to start or trace a target (no stack trace is shown).</summary>
-public sealed class InjectionException(string message) : Exception(message);
+/// <param name="message">What went wrong and how to fix it.</param>
+/// <param name="missingCapability">True when the machine or the user lacks a capability (ptrace denied), which <c>phoebe doctor</c> explains.</param>
+public sealed class InjectionException(string message, bool missingCapability = false) : Exception(message)
+{
+    /// <summary>True when the machine or the user lacks a capability (ptrace denied), which <c>phoebe doctor</c> explains.</summary>
+    public bool MissingCapability { get; } = missingCapability;
+}
 
 /// <summary>
 /// One syscall a traced thread made, as an observing session reports it at the call's exit stop
@@ -233,7 +239,7 @@ public sealed class PtraceSession
             if (File.Exists(filterFile)) File.Delete(filterFile);
             throw new InjectionException(errno == EPERM
                 ? "not permitted to trace the target: ptrace needs CAP_SYS_PTRACE or a permissive kernel.yama.ptrace_scope"
-                : $"cannot trace the target: {StrError(errno)}");
+                : $"cannot trace the target: {StrError(errno)}", missingCapability: errno == EPERM);
         }
         liveTids[pid] = 0;
         threads[pid] = new ThreadState(pid);
@@ -335,7 +341,7 @@ public sealed class PtraceSession
                         EPERM => $"not permitted to trace process {pid}: ptrace needs CAP_SYS_PTRACE (run as root) or kernel.yama.ptrace_scope=0 for a process that is not your descendant",
                         ESRCH => $"no such process: {pid}",
                         _ => $"cannot trace process {pid}: {StrError(errno)}",
-                    });
+                    }, missingCapability: errno == EPERM);
                 }
                 threads[tid] = new ThreadState(tid) { Tgid = pid, Seized = true };
                 liveTids[tid] = 0;

@@ -42,7 +42,7 @@ internal static partial class TraceFs
 
     /// <summary>
     /// The byte offset of <paramref name="field"/> in the records of <paramref name="category"/>/<paramref name="eventName"/>,
-    /// read from the event's <c>format</c> file (layouts change between kernels), or null.
+    /// read from the event's <c>format</c> file (layouts change between kernels), or null. Throws <see cref="MonitorUnavailableException"/> when this user cannot read it.
     /// </summary>
     public static int? FieldOffset(string tracefs, string category, string eventName, string field)
     {
@@ -50,7 +50,11 @@ internal static partial class TraceFs
         string[] lines;
         try { lines = File.ReadAllLines(path); }
         catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        catch (UnauthorizedAccessException)
+        {
+            throw new MonitorUnavailableException(MonitorUnavailableReason.Permission,
+                $"tracefs ({tracefs}) is readable by root only: eBPF needs CAP_BPF and CAP_PERFMON (or root)");
+        }
         // "\tfield:pid_t child_pid;\toffset:20;\tsize:4;\tsigned:1;"
         foreach (var line in lines)
         {

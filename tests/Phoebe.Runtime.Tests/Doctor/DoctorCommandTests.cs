@@ -78,7 +78,7 @@ public sealed class DoctorCommandTests
         Assert.Matches(@"^seccomp user notification +ok +tried:", lines.Single(l => l.StartsWith("seccomp user", StringComparison.Ordinal)));
         int ebpf = Array.FindIndex(lines, l => l.StartsWith("eBPF tracepoints ", StringComparison.Ordinal));
         Assert.Matches(@"^eBPF tracepoints +no +.*(CAP_BPF|CAP_SYS_ADMIN)", lines[ebpf]);
-        Assert.Matches(@"^ +without it: observe \(eBPF backend\)", lines[ebpf + 1]);
+        Assert.Matches(@"^ +used for: observe \(eBPF backend\)", lines[ebpf + 1]);
         Assert.Matches(@"^ +fix: run as root, or with CAP_BPF and CAP_PERFMON; meanwhile: observe --backend ptrace$", lines[ebpf + 2]);
         Assert.Equal("The main job (phoebe experiment) can run here.", lines[^1]);
     }

@@ -286,6 +286,7 @@ public sealed class PtraceObserveTests : IDisposable
         Assert.True(ebpf.ExitCode == 125, ebpf.ToString());
         Assert.StartsWith("phoebe: cannot observe: ", ebpf.Stderr, StringComparison.Ordinal);
         Assert.Contains("\nhint: use --backend ptrace to observe with ptrace instead (slower)\n", ebpf.Stderr);
+        Assert.Contains("\nhint: `phoebe doctor` tells what this machine can do and how to fix what is missing\n", ebpf.Stderr);
 
         // A process may trace its own children without privileges: ptrace observes the same command.
         var ptrace = RunningProcess.Run(new ProcessSpec(asNobody[0], [.. asNobody[1..], PhoebeProcess.DotnetHost, PhoebeProcess.Dll, "observe", "-q", "--backend", "ptrace", .. command]), Timeout);
