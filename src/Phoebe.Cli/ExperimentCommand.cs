@@ -117,8 +117,8 @@ internal static class ExperimentCommand
     internal static IReadOnlyList<string> SelfCommand()
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program runs Phoebe");
-        string? dll = typeof(ExperimentCommand).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(host) == "dotnet" && !string.IsNullOrEmpty(dll) ? [host, dll] : [host];
+        string dll = Path.Combine(AppContext.BaseDirectory, "phoebe.dll");
+        return Path.GetFileNameWithoutExtension(host) == "dotnet" && File.Exists(dll) ? [host, dll] : [host];
     }
 
     /// <summary>One line per experiment: the verdict table printed at the end.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 
 namespace Phoebe.Lang.Diagnostics;
@@ -107,7 +108,7 @@ public static class DiagnosticCatalog
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = DescriptorsOf(typeof(DiagnosticCatalog));
 
     /// <summary>The descriptors a catalogue class declares as public static fields, ordered by code.</summary>
-    public static IReadOnlyList<DiagnosticDescriptor> DescriptorsOf(Type catalogue) => catalogue
+    public static IReadOnlyList<DiagnosticDescriptor> DescriptorsOf([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields)] Type catalogue) => catalogue
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
         .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Phoebe.Lang;
 using Phoebe.Lang.Syntax;
 using Phoebe.Runtime.Health;
@@ -267,6 +268,7 @@ public static class MachineDoctor
     private static MachineCheck Roslyn(string name)
     {
         const string gives = "HEALTH checks (check, scenario validate, experiment)";
+        if (!RuntimeFeature.IsDynamicCodeSupported) throw new ManagedRuntimeRequiredException();
         var compiled = PhoebeCompiler.Compile(new SourceText("doctor", "HEALTH doctor { return Environment.ProcessId > 0; }\n"));
         var plan = compiled.Plan?.HealthChecks.FirstOrDefault() ?? throw new InvalidOperationException("the probe check does not compile");
         var clock = Stopwatch.StartNew();

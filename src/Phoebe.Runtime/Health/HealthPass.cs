@@ -24,10 +24,13 @@ public sealed record HealthPassResult(
 public static class HealthPass
 {
     /// <summary>Compiles the health checks of <paramref name="result"/> with <paramref name="compiler"/> (default: <see cref="HealthCompiler.Shared"/>).</summary>
+    /// <exception cref="ManagedRuntimeRequiredException">The program has health checks and this is a Native AOT build.</exception>
     public static HealthPassResult Run(CompilationResult result, HealthCompiler? compiler = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         if (result.Plan is not { HealthChecks.IsEmpty: false }) return new HealthPassResult(result, [], []);
+        // A constant in a Native AOT build, where the compiler then drops Roslyn altogether.
+        if (!RuntimeFeature.IsDynamicCodeSupported) throw new ManagedRuntimeRequiredException();
         return Compile(result, compiler);
     }
 

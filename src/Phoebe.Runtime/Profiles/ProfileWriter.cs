@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -79,7 +80,7 @@ public static partial class ProfileWriter
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_./+-]*$")]
     private static partial Regex PlainText();
 
-    private static readonly JsonSerializerOptions QuotedText = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions QuotedText = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // Plain when YAML reads it back as the same text (not a number, bool or null); otherwise
     // double-quoted, and JSON's escapes are YAML's.
@@ -88,6 +89,9 @@ public static partial class ProfileWriter
         bool plain = PlainText().IsMatch(text)
             && !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
             && text.ToLowerInvariant() is not ("true" or "false" or "yes" or "no" or "on" or "off" or "null" or "y" or "n");
-        return plain ? text : JsonSerializer.Serialize(text, QuotedText);
+        if (plain) return text;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, QuotedText)) writer.WriteStringValue(text);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
