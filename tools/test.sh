@@ -7,7 +7,8 @@
 # Steps: install tools -> generated parser and shipped eBPF object are up to
 # date -> data tables are reproducible from the system's headers, man pages and
 # strace's source -> unit, golden, CLI and fuzz tests -> the shipped .phb files
-# check and are formatted -> the CLI packs and installs as a .NET tool.
+# check and are formatted -> the native build works -> the CLI packs and
+# installs as a .NET tool.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -75,6 +76,26 @@ set +e
 ./phoebe fmt --check examples/*.phb examples/*/*.phb stdlib/*.phb || status=1
 ./phoebe scenario validate -q examples/*/scenario.yaml || status=1
 set -e
+
+step "the fast-start native build: built by ./phoebe above, it injects and hands HEALTH checks to the managed build"
+native=src/Phoebe.Cli/bin/Release/native/phoebe
+if [ -x "$native" ] && [ ! -f src/Phoebe.Cli/bin/Release/.phoebe-native-failed ]; then
+  set +e
+  "$native" run -q -e 'RULE r ON openat IF path == "/etc/hostname" DO return EACCES' -- cat /etc/hostname >"$work/native-run.out" 2>&1
+  rc=$?
+  PHOEBE_MANAGED_DLL="$root/src/Phoebe.Cli/bin/Release/net10.0/phoebe.dll" "$native" check examples/health-checks.phb >"$work/native-check.out" 2>&1
+  check_rc=$?
+  set -e
+  if [ "$rc" -eq 1 ] && grep -q 'Permission denied' "$work/native-run.out" && [ "$check_rc" -eq 0 ] && grep -q '^checked 1 file: 1 ok' "$work/native-check.out"; then
+    echo "native: run injects, check hands the HEALTH checks over ($(stat -c %s "$native") bytes)"
+  else
+    echo "native build misbehaves: run exited $rc, check exited $check_rc"; cat "$work/native-run.out" "$work/native-check.out"
+    status=1
+  fi
+else
+  echo "the native build failed:"; cat src/Phoebe.Cli/bin/Release/.phoebe-native-build.log 2>/dev/null | tail -30
+  status=1
+fi
 
 step "the CLI packs as a .NET tool, installs, and works outside the repository"
 # The launcher, the BPF object and the stdlib travel inside the package.
