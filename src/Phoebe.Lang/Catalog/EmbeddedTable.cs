@@ -59,6 +59,23 @@ internal static class EmbeddedTable
         return rows;
     }
 
+    /// <summary>
+    /// The rows of a two-column table as a map from the first cell to the second, unparsed: for tables whose
+    /// second column is worth parsing only for the rows that are asked for (start-up time, docs/performance.md).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The table is missing or malformed.</exception>
+    public static Dictionary<string, string> ReadKeyed(string fileName, string keyColumn, string valueColumn)
+    {
+        var rows = Read(fileName, keyColumn, valueColumn);
+        var map = new Dictionary<string, string>(rows.Count, StringComparer.Ordinal);
+        foreach (var cells in rows)
+        {
+            map[cells[0]] = cells[1];
+        }
+
+        return map;
+    }
+
     /// <summary>Parses an integer cell; <c>-</c> means absent.</summary>
     public static int? OptionalInt(string cell, string fileName, string column) =>
         cell == "-" ? null : Int(cell, fileName, column);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 
@@ -48,8 +49,12 @@ public static partial class SyscallArguments
 {
     private const string FileName = "syscall-args.tsv";
 
-    private static readonly Lazy<FrozenDictionary<string, Entry>> Table =
-        new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    // The raw "params" cell of each call; a call's cell is parsed (four regular expressions per parameter) the
+    // first time the call is asked for, not all 340 at start-up: `phoebe check` asks about one or two calls.
+    private static readonly Lazy<Dictionary<string, string>> Cells =
+        new(() => EmbeddedTable.ReadKeyed(FileName, "syscall", "params"), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly ConcurrentDictionary<string, Entry?> Entries = new(StringComparer.Ordinal);
 
     private static readonly FrozenSet<string> FdTypes =
         new[] { "int", "unsigned int", "long", "unsigned long", "mqd_t" }.ToFrozenSet(StringComparer.Ordinal);
@@ -79,7 +84,7 @@ public static partial class SyscallArguments
     public static IReadOnlyList<SyscallParameter>? For(string syscall)
     {
         ArgumentNullException.ThrowIfNull(syscall);
-        return Table.Value.GetValueOrDefault(syscall)?.Parameters;
+        return EntryFor(syscall)?.Parameters;
     }
 
     /// <summary>
@@ -90,7 +95,7 @@ public static partial class SyscallArguments
     public static int? FdIndex(string syscall)
     {
         ArgumentNullException.ThrowIfNull(syscall);
-        return Table.Value.GetValueOrDefault(syscall)?.FdIndex;
+        return EntryFor(syscall)?.FdIndex;
     }
 
     /// <summary>
@@ -100,14 +105,15 @@ public static partial class SyscallArguments
     public static int? PathIndex(string syscall)
     {
         ArgumentNullException.ThrowIfNull(syscall);
-        return Table.Value.GetValueOrDefault(syscall)?.PathIndex;
+        return EntryFor(syscall)?.PathIndex;
     }
 
     private sealed record Entry(IReadOnlyList<SyscallParameter> Parameters, int? FdIndex, int? PathIndex);
 
-    private static FrozenDictionary<string, Entry> Load() =>
-        EmbeddedTable.Read(FileName, "syscall", "params")
-            .ToFrozenDictionary(cells => cells[0], cells => Describe(Parse(cells[1])), StringComparer.Ordinal);
+    private static Entry? EntryFor(string syscall) =>
+        Entries.TryGetValue(syscall, out var known)
+            ? known
+            : Entries.GetOrAdd(syscall, Cells.Value.TryGetValue(syscall, out var cell) ? Describe(Parse(cell)) : null);
 
     private static SyscallParameter[] Parse(string cell) =>
         cell == "-"

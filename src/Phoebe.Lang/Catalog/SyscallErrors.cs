@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Collections.Concurrent;
 
 namespace Phoebe.Lang.Catalog;
 
@@ -11,8 +11,11 @@ public static class SyscallErrors
 {
     private const string FileName = "syscall-errors.tsv";
 
-    private static readonly Lazy<FrozenDictionary<string, IReadOnlyList<string>>> Table =
-        new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    // The raw "errnos" cell of each call, split the first time the call is asked for.
+    private static readonly Lazy<Dictionary<string, string>> Cells =
+        new(() => EmbeddedTable.ReadKeyed(FileName, "syscall", "errnos"), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly ConcurrentDictionary<string, IReadOnlyList<string>?> Lists = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The errno names documented for <paramref name="syscall"/> (exact name), sorted; empty when the page says
@@ -21,13 +24,8 @@ public static class SyscallErrors
     public static IReadOnlyList<string>? For(string syscall)
     {
         ArgumentNullException.ThrowIfNull(syscall);
-        return Table.Value.GetValueOrDefault(syscall);
+        return Lists.TryGetValue(syscall, out var known)
+            ? known
+            : Lists.GetOrAdd(syscall, Cells.Value.TryGetValue(syscall, out var cell) ? EmbeddedTable.List(cell) : null);
     }
-
-    private static FrozenDictionary<string, IReadOnlyList<string>> Load() =>
-        EmbeddedTable.Read(FileName, "syscall", "errnos")
-            .ToFrozenDictionary(
-                cells => cells[0],
-                cells => (IReadOnlyList<string>)EmbeddedTable.List(cells[1]),
-                StringComparer.Ordinal);
 }
