@@ -71,7 +71,7 @@ internal static class DoctorCommand
                 w.WriteString("name", c.Name);
                 w.WriteBoolean("available", c.Available);
                 w.WriteString("detail", c.Detail);
-                w.WriteString("gives", c.Gives);
+                w.WriteString("usedFor", c.Gives);
                 if (c.Fix is { } fix) w.WriteString("fix", fix);
                 else w.WriteNull("fix");
                 w.WriteBoolean("mainJob", c.MainJob);
