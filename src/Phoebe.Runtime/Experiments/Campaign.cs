@@ -291,9 +291,11 @@ public sealed class Campaign
             // TracerPid is the tracing thread, not its process.
             while (Interop.ProcFs.Tgid(Interop.ProcFs.StatusField(target.Id, "TracerPid:")) != observer.Id && !observer.HasExited && clock.Elapsed < attachBy) Thread.Sleep(5);
             if (!observer.HasExited) StartLoad();
+            // One SIGINT only: observe ends early on it and writes what it saw.
+            bool interrupted = false;
             while (!observer.WaitForExit(100))
             {
-                if (Cancel.IsCancellationRequested || target.HasExited) Interop.LibC.Kill(observer.Id, SIGINT);
+                if (!interrupted && (Cancel.IsCancellationRequested || target.HasExited)) interrupted = Interop.LibC.Kill(observer.Id, SIGINT) == 0;
             }
             log.Flush();
             ThrowIfExited(target);
